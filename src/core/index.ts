@@ -1,0 +1,17 @@
+export type { FieldValue, EventRecord, EventOrigin } from './event.js';
+export {
+  LianfangError,
+  InputError,
+  NotFoundError,
+  ConflictError,
+  NotAllowedError,
+  errorMessage,
+} from './errors.js';
+export type { ErrorCategory } from './errors.js';
+export type { ItemProblem, ItemResult, BatchResult } from './result.js';
+export { emptyBatch } from './result.js';
+export type { Role, Actor, RequestContext } from './context.js';
+export { SYSTEM_ACTOR, systemContext } from './context.js';
+export { newId } from './ids.js';
+export type { Clock } from './time.js';
+export { systemClock, parseTimestamp } from './time.js';
