@@ -1,0 +1,225 @@
+import type { EventRecord, ItemProblem } from '../core/index.js';
+import { InputError } from '../core/index.js';
+import { attackFromTags, type AttackContext } from './attack/index.js';
+import { resolveLogsource, type LogsourceTarget } from './logsource/index.js';
+import {
+  compileDetection,
+  matchedFields,
+  necessaryAtoms,
+  toClosure,
+  type IndexAtom,
+  type Pred,
+} from './sigma/compile.js';
+import { EventView, FieldTable } from './sigma/event-view.js';
+import { RuleIndex } from './rule-index.js';
+import { levelRank, type SigmaFilter, type SigmaLevel, type SigmaRule } from './sigma/types.js';
+
+/** A rule the engine runs, with what alerts need to carry. */
+export interface LoadedRule {
+  /** Position in the engine, stable for one build. */
+  readonly index: number;
+  readonly rule: SigmaRule;
+  readonly attack: AttackContext;
+}
+
+export interface EngineOptions {
+  /** Evaluate every rule against every event, whatever its logsource says. */
+  readonly ignoreLogsource?: boolean;
+  /** Leave out rules below this level. */
+  readonly minLevel?: SigmaLevel;
+  /** Values for `|expand` placeholders. */
+  readonly placeholders?: ReadonlyMap<string, readonly string[]>;
+  /** Filter (meta) rules to apply to the rules they name. */
+  readonly filters?: readonly SigmaFilter[];
+  /** Build without the literal index (every rule of a logsource is tried): for tests and benchmarks. */
+  readonly noIndex?: boolean;
+}
+
+/** A rule compiled for one place in the logs (e.g. Sysmon 1, or Security 4688 with renames). */
+export interface Variant {
+  readonly id: number;
+  readonly rule: LoadedRule;
+  readonly pred: Pred;
+  readonly test: (v: EventView) => boolean;
+}
+
+export interface BuildReport {
+  readonly rules: number;
+  /** Rules whose logsource maps to no Windows event log source: they never run (unless logsource is ignored). */
+  readonly unmapped: { rule: SigmaRule; reason: string }[];
+  readonly problems: ItemProblem[];
+  /** How many variants run on every event of their bucket because no literal is known. */
+  readonly unindexed: number;
+}
+
+const ANY = '*';
+
+function bucketKey(channel: string, eventId: string): string {
+  return `${channel}\u0000${eventId}`;
+}
+
+/**
+ * The detection engine. Rules are grouped by where their events live (channel and event
+ * id, from the logsource mapping) and, within a group, indexed by the literal values they
+ * require; an event is only tested against the rules it could match.
+ */
+export class SigmaEngine {
+  readonly rules: LoadedRule[] = [];
+  private readonly table = new FieldTable();
+  private readonly view: EventView;
+  private readonly buckets = new Map<string, RuleIndex<Variant>>();
+  private readonly variants: Variant[] = [];
+  private seenRule = new Int32Array(16);
+  private gen = 0;
+
+  private constructor(private readonly opts: EngineOptions) {
+    this.view = new EventView(this.table);
+  }
+
+  static build(rules: readonly SigmaRule[], opts: EngineOptions = {}): { engine: SigmaEngine; report: BuildReport } {
+    const engine = new SigmaEngine(opts);
+    const report = engine.load(rules);
+    return { engine, report };
+  }
+
+  private load(rules: readonly SigmaRule[]): BuildReport {
+    const problems: ItemProblem[] = [];
+    const unmapped: { rule: SigmaRule; reason: string }[] = [];
+    const min = this.opts.minLevel ? levelRank(this.opts.minLevel) : 0;
+    const pending = new Map<string, Variant[]>();
+    for (const rule of rules) {
+      if (levelRank(rule.level) < min) continue;
+      const targets = this.targetsOf(rule);
+      if (targets.kind === 'unmapped') {
+        unmapped.push({ rule, reason: targets.reason });
+        continue;
+      }
+      const loaded: LoadedRule = { index: this.rules.length, rule, attack: attackFromTags(rule.tags) };
+      try {
+        const variants = targets.targets.map((t) => this.compileVariant(loaded, t));
+        this.rules.push(loaded);
+        targets.targets.forEach((t, i) => this.place(t, variants[i]!, pending));
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        problems.push({ where: err.where ?? `${rule.file}:${rule.line}`, reason: err.message.replace(`${err.where}: `, '') });
+      }
+    }
+    let unindexed = 0;
+    for (const [key, list] of pending) {
+      const index = new RuleIndex<Variant>(this.table);
+      for (const v of list) {
+        const atoms = this.opts.noIndex ? null : necessaryAtoms(v.pred);
+        if (atoms !== null && atoms.length === 0) continue; // can never match
+        if (atoms === null || atoms.some((a) => a.field === '')) unindexed++;
+        index.add(v, atoms === null || atoms.some((a) => a.field === '') ? null : (atoms as IndexAtom[]));
+      }
+      index.freeze();
+      this.buckets.set(key, index);
+    }
+    this.seenRule = new Int32Array(this.rules.length + 1);
+    return { rules: this.rules.length, unmapped, problems, unindexed };
+  }
+
+  private targetsOf(rule: SigmaRule): { kind: 'targets'; targets: LogsourceTarget[] } | { kind: 'unmapped'; reason: string } {
+    if (this.opts.ignoreLogsource) return { kind: 'targets', targets: [anyTarget()] };
+    const r = resolveLogsource(rule.logsource);
+    if (r.kind === 'any') return { kind: 'targets', targets: [anyTarget()] };
+    return r;
+  }
+
+  private compileVariant(rule: LoadedRule, target: LogsourceTarget): Variant {
+    const r = rule.rule;
+    const opts = { table: this.table, fieldMap: target.fieldMap, placeholders: this.opts.placeholders };
+    let pred = compileDetection(r.detection, r.conditions, r.conditionWhere, opts);
+    const extra = Object.entries(target.conditions).map(([field, values]): Pred =>
+      compileDetection(
+        new Map([['c', { kind: 'map', items: [{ field, modifiers: [], values, where: r.conditionWhere }], where: r.conditionWhere }]]),
+        ['c'],
+        r.conditionWhere,
+        { table: this.table },
+      ),
+    );
+    const filters = (this.opts.filters ?? []).filter((f) => filterApplies(f, r));
+    const filterPreds = filters.map((f) => compileDetection(f.detection, [f.condition], f.conditionWhere, opts));
+    if (extra.length + filterPreds.length > 0) pred = { k: 'and', args: [pred, ...extra, ...filterPreds] };
+    const variant: Variant = { id: this.variants.length, rule, pred, test: toClosure(pred) };
+    this.variants.push(variant);
+    return variant;
+  }
+
+  private place(target: LogsourceTarget, variant: Variant, pending: Map<string, Variant[]>): void {
+    const channels = target.channels.length > 0 ? target.channels.map((c) => c.toLowerCase()) : [ANY];
+    const ids = target.eventIds.length > 0 ? target.eventIds.map(String) : [ANY];
+    for (const c of channels) {
+      for (const id of ids) {
+        const key = bucketKey(c, id);
+        let list = pending.get(key);
+        if (!list) pending.set(key, (list = []));
+        list.push(variant);
+      }
+    }
+  }
+
+  /** The rules an event matches, in rule order. */
+  match(event: EventRecord): LoadedRule[] {
+    const view = this.view.reset(event);
+    const channelValue = event.Channel;
+    const channel = typeof channelValue === 'string' ? channelValue.toLowerCase() : ANY;
+    const idValue = event.EventID;
+    const eventId = typeof idValue === 'number' || typeof idValue === 'string' ? String(idValue) : ANY;
+    const gen = ++this.gen;
+    const hits: LoadedRule[] = [];
+    const visit = (v: Variant): void => {
+      const r = v.rule;
+      if (this.seenRule[r.index] === gen) return;
+      if (v.test(view)) {
+        this.seenRule[r.index] = gen;
+        hits.push(r);
+      }
+    };
+    this.visitBucket(bucketKey(channel, eventId), view, visit);
+    if (eventId !== ANY) this.visitBucket(bucketKey(channel, ANY), view, visit);
+    if (channel !== ANY) {
+      this.visitBucket(bucketKey(ANY, eventId), view, visit);
+      if (eventId !== ANY) this.visitBucket(bucketKey(ANY, ANY), view, visit);
+    }
+    if (hits.length > 1) hits.sort((a, b) => a.index - b.index);
+    return hits;
+  }
+
+  private visitBucket(key: string, view: EventView, visit: (v: Variant) => void): void {
+    const index = this.buckets.get(key);
+    if (index) index.candidates(view, visit);
+  }
+
+  /** The event fields whose tests held for a rule the event matched: the alert's "why". */
+  explain(event: EventRecord, rule: LoadedRule): string[] {
+    const view = this.view.reset(event);
+    ++this.gen;
+    for (const v of this.variants) {
+      if (v.rule !== rule) continue;
+      const out = new Set<string>();
+      if (matchedFields(v.pred, view, out)) return [...out];
+    }
+    return [];
+  }
+
+  /** Numbers for `rules check` and benchmarks. */
+  stats(): { buckets: number; variants: number } {
+    return { buckets: this.buckets.size, variants: this.variants.length };
+  }
+}
+
+function anyTarget(): LogsourceTarget {
+  return { channels: [], eventIds: [], fieldMap: {}, conditions: {} };
+}
+
+/** A filter applies to the rules it names (by id, name or title) when the logsource agrees. */
+function filterApplies(f: SigmaFilter, r: SigmaRule): boolean {
+  const named = f.rules.length === 0 || f.rules.some((x) => x === r.id || x === r.name || x === r.title);
+  if (!named) return false;
+  const a = f.logsource;
+  const b = r.logsource;
+  const same = (x?: string, y?: string): boolean => x === undefined || y === undefined || x.toLowerCase() === y.toLowerCase();
+  return same(a.product, b.product) && same(a.category, b.category) && same(a.service, b.service);
+}

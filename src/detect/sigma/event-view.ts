@@ -1,0 +1,106 @@
+import type { EventRecord, FieldValue } from '../../core/index.js';
+import { fieldValue } from './fields.js';
+
+/**
+ * Field names used by compiled rules get small integer slots, so an event's values can be
+ * looked up and lower-cased once per event, not once per rule.
+ */
+export class FieldTable {
+  private readonly slots = new Map<string, number>();
+  readonly names: string[] = [];
+
+  slot(name: string): number {
+    let s = this.slots.get(name);
+    if (s === undefined) {
+      s = this.names.length;
+      this.names.push(name);
+      this.slots.set(name, s);
+    }
+    return s;
+  }
+}
+
+/** Scalar text of a value as Sigma compares it; null for absent, null, lists and maps. */
+export function scalarText(v: FieldValue | undefined): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return null;
+}
+
+/**
+ * One event seen through a field table, with per-event caches invalidated by a generation
+ * counter instead of allocation.
+ */
+export class EventView {
+  event: EventRecord = {};
+  private gen = 1;
+  private rawGen: Int32Array = new Int32Array(64);
+  private raw: (FieldValue | undefined)[] = [];
+  private lowGen: Int32Array = new Int32Array(64);
+  private low: (string | null)[] = [];
+  private allText: string[] | null = null;
+
+  constructor(readonly table: FieldTable) {}
+
+  reset(event: EventRecord): this {
+    this.event = event;
+    this.gen++;
+    this.allText = null;
+    return this;
+  }
+
+  value(slot: number): FieldValue | undefined {
+    if (slot >= this.rawGen.length) this.grow(slot);
+    if (this.rawGen[slot] !== this.gen) {
+      this.rawGen[slot] = this.gen;
+      this.raw[slot] = fieldValue(this.event, this.table.names[slot]!);
+    }
+    return this.raw[slot];
+  }
+
+  text(slot: number): string | null {
+    return scalarText(this.value(slot));
+  }
+
+  /** Lower-cased scalar text, cached: the common case-insensitive comparison. */
+  lower(slot: number): string | null {
+    if (slot >= this.lowGen.length) this.grow(slot);
+    if (this.lowGen[slot] !== this.gen) {
+      this.lowGen[slot] = this.gen;
+      const t = this.text(slot);
+      this.low[slot] = t === null ? null : t.toLowerCase();
+    }
+    return this.low[slot]!;
+  }
+
+  /** Every scalar value in the event, nested ones included, as text: what keywords search. */
+  texts(): string[] {
+    if (this.allText === null) {
+      const out: string[] = [];
+      collectTexts(this.event, out);
+      this.allText = out;
+    }
+    return this.allText;
+  }
+
+  private grow(slot: number): void {
+    const size = Math.max(slot + 1, this.rawGen.length * 2);
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.rawGen = grow(this.rawGen);
+    this.lowGen = grow(this.lowGen);
+  }
+}
+
+function collectTexts(v: FieldValue, out: string[]): void {
+  if (v === null) return;
+  if (typeof v === 'object') {
+    if (Array.isArray(v)) for (const x of v) collectTexts(x, out);
+    else for (const k in v) collectTexts(v[k]!, out);
+    return;
+  }
+  out.push(String(v));
+}
