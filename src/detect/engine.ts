@@ -6,6 +6,7 @@ import {
   compileDetection,
   matchedFields,
   necessaryAtoms,
+  requiredEquals,
   toClosure,
   type IndexAtom,
   type Pred,
@@ -71,6 +72,8 @@ export class SigmaEngine {
   private readonly variants: Variant[] = [];
   private seenRule = new Int32Array(16);
   private gen = 0;
+  /** Rule variants tested so far: events × rules actually evaluated (the index's saving). */
+  tested = 0;
 
   private constructor(private readonly opts: EngineOptions) {
     this.view = new EventView(this.table);
@@ -110,8 +113,8 @@ export class SigmaEngine {
       for (const v of list) {
         const atoms = this.opts.noIndex ? null : necessaryAtoms(v.pred);
         if (atoms !== null && atoms.length === 0) continue; // can never match
-        if (atoms === null || atoms.some((a) => a.field === '')) unindexed++;
-        index.add(v, atoms === null || atoms.some((a) => a.field === '') ? null : (atoms as IndexAtom[]));
+        if (atoms === null) unindexed++;
+        index.add(v, atoms as IndexAtom[] | null);
       }
       index.freeze();
       this.buckets.set(key, index);
@@ -149,7 +152,10 @@ export class SigmaEngine {
 
   private place(target: LogsourceTarget, variant: Variant, pending: Map<string, Variant[]>): void {
     const channels = target.channels.length > 0 ? target.channels.map((c) => c.toLowerCase()) : [ANY];
-    const ids = target.eventIds.length > 0 ? target.eventIds.map(String) : [ANY];
+    // A rule for a whole channel that names its event ids in the detection is filed under
+    // those ids, so events with other ids never see it.
+    const pinned = target.eventIds.length === 0 ? requiredEquals(variant.pred, 'EventID') : null;
+    const ids = target.eventIds.length > 0 ? target.eventIds.map(String) : pinned && pinned.every((x) => /^[0-9]+$/.test(x)) ? [...new Set(pinned)] : [ANY];
     for (const c of channels) {
       for (const id of ids) {
         const key = bucketKey(c, id);
@@ -172,6 +178,7 @@ export class SigmaEngine {
     const visit = (v: Variant): void => {
       const r = v.rule;
       if (this.seenRule[r.index] === gen) return;
+      this.tested++;
       if (v.test(view)) {
         this.seenRule[r.index] = gen;
         hits.push(r);

@@ -1,7 +1,7 @@
 import { InputError } from '../../core/index.js';
 import { parseCondition, expandPattern, type ConditionNode } from './condition.js';
 import { EventView, FieldTable } from './event-view.js';
-import { cidrTest, regexTest, stringTest, type Literal, type TextTest } from './match.js';
+import { cidrTest, regexTest, requiredRegexLiteral, stringTest, type Literal, type TextTest } from './match.js';
 import {
   base64,
   base64OffsetVariants,
@@ -171,10 +171,13 @@ export function compileFieldCondition(fc: FieldCondition, opts: CompileOptions):
   const mods = readModifiers(fc);
   const field = fc.field === '' ? '' : (opts.fieldMap?.[fc.field] ?? fc.field);
   if (mods.exists) return existsPred(fc, field, opts);
+  if (mods.all && fc.values.length < 2) {
+    fail(fc.where, "'all' needs a list of two or more values (Sigma: single values may not take 'all')");
+  }
   const valuePreds = fc.values.map((value) => compileValue(fc, field, value, mods, opts));
-  const negated = mods.neq ? valuePreds.map((p): Pred => ({ k: 'not', arg: p })) : valuePreds;
-  if (negated.length === 1) return negated[0]!;
-  return mods.all ? { k: 'and', args: negated } : mergeOr(field, negated);
+  const combined = valuePreds.length === 1 ? valuePreds[0]! : mods.all ? { k: 'and' as const, args: valuePreds } : mergeOr(field, valuePreds);
+  // neq: "the field is different from the specified values" — none of them.
+  return mods.neq ? { k: 'not', arg: combined } : combined;
 }
 
 /** OR of value tests on one field: one closure over all of them, atoms unioned. */
@@ -204,10 +207,13 @@ function compileValue(fc: FieldCondition, field: string, value: SigmaScalar, mod
     const slot = opts.table.slot(field);
     return { k: 'test', field, atoms: null, fn: (v) => v.value(slot) === undefined || v.value(slot) === null };
   }
-  if (mods.re) return onText(field, opts, true, regexTextTest(fc, value, mods), null);
+  if (mods.re) {
+    const lit = requiredRegexLiteral(String(value));
+    return onText(field, opts, true, regexTextTest(fc, value, mods), lit ? [{ field, op: 'contains', lit: lit.toLowerCase() }] : null);
+  }
   if (mods.cidr) return onText(field, opts, true, guard(fc, () => cidrTest(String(value))), null);
-  if (mods.numeric) return numericPred(fc, field, value, mods, opts);
   if (mods.timePart) return timePred(fc, field, value, mods, opts);
+  if (mods.numeric) return numericPred(fc, field, value, mods, opts);
   if (mods.fieldref) return fieldrefPred(fc, field, value, mods, opts);
   return stringPred(fc, field, value, mods, opts);
 }
@@ -243,7 +249,7 @@ function onText(field: string, opts: CompileOptions, cased: boolean, test: TextT
       k: 'test',
       field,
       atoms,
-      fn: cased ? (v) => v.texts().some(test) : (v) => v.texts().some((t) => test(t.toLowerCase())),
+      fn: cased ? (v) => v.texts().some(test) : (v) => v.lowerTexts().some(test),
     };
   }
   const slot = opts.table.slot(field);
@@ -341,10 +347,12 @@ function expandPlaceholders(s: SigmaString, placeholders: ReadonlyMap<string, re
       results = results.map((r) => [...r, part]);
       continue;
     }
-    const pieces = part.split(/(%[A-Za-z0-9_-]+%)/);
-    for (const piece of pieces) {
-      if (!piece) continue;
-      const m = /^%([A-Za-z0-9_-]+)%$/.exec(piece);
+    // `\%` is a literal percent sign, not the start of a placeholder.
+    const pieces = part.split(/(\\%|%[A-Za-z0-9_-]+%)/);
+    for (const raw of pieces) {
+      if (!raw) continue;
+      const piece = raw === '\\%' ? '%' : raw;
+      const m = raw === '\\%' ? null : /^%([A-Za-z0-9_-]+)%$/.exec(piece);
       if (!m) {
         results = results.map((r) => [...r, piece]);
         continue;
@@ -398,9 +406,20 @@ function timePred(fc: FieldCondition, field: string, value: SigmaScalar, mods: M
   const cmp = comparator(mods.numeric ?? 'eq', n);
   const part = mods.timePart!;
   return onText(field, opts, true, (t) => {
-    const ms = Date.parse(t);
-    return !Number.isNaN(ms) && cmp(datePart(new Date(ms), part));
+    const d = dateAsWritten(t);
+    return d !== null && cmp(datePart(d, part));
   }, null);
+}
+
+/**
+ * The date and time a timestamp text states, read as written: the spec's time modifiers do
+ * no time-zone conversion, so `2024-03-05T03:15:42+08:00` has hour 3 on every machine.
+ */
+function dateAsWritten(t: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(t.trim());
+  if (!m) return null;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)));
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /** Extracts a UTC date part; the spec warns it does no time-zone conversion. */
@@ -554,3 +573,34 @@ export function matchedFields(p: Pred, v: EventView, out: Set<string>): boolean 
 }
 
 export { FieldTable, EventView };
+
+/**
+ * The values a field must equal for `p` to hold (case-folded), or null if `p` does not pin
+ * the field. The engine uses it to file a rule under the event ids its detection names.
+ */
+export function requiredEquals(p: Pred, field: string): string[] | null {
+  switch (p.k) {
+    case 'test':
+      return p.field === field && p.atoms !== null && p.atoms.length > 0 && p.atoms.every((a) => a.op === 'eq')
+        ? p.atoms.map((a) => a.lit)
+        : null;
+    case 'and': {
+      for (const a of p.args) {
+        const v = requiredEquals(a, field);
+        if (v !== null) return v;
+      }
+      return null;
+    }
+    case 'or': {
+      const out: string[] = [];
+      for (const a of p.args) {
+        const v = requiredEquals(a, field);
+        if (v === null) return null;
+        out.push(...v);
+      }
+      return out;
+    }
+    default:
+      return null;
+  }
+}

@@ -124,10 +124,12 @@ export function parseCondition(text: string): ConditionNode {
 
 /** Identifier names that a quantifier pattern (`selection_*`, `them`) selects, in rule order. */
 export function expandPattern(pattern: string, them: boolean, names: readonly string[]): string[] {
-  if (them) return names.filter((n) => !n.startsWith('_'));
+  // Identifiers starting with `_` are left out of `them` and of patterns alike (as pySigma does).
+  const visible = names.filter((n) => !n.startsWith('_'));
+  if (them) return visible;
   if (!pattern.includes('*')) return names.filter((n) => n === pattern);
   const parts = pattern.split('*');
-  return names.filter((n) => globMatch(parts, n));
+  return visible.filter((n) => globMatch(parts, n));
 }
 
 function globMatch(parts: string[], text: string): boolean {
@@ -150,7 +152,7 @@ export function referencedNames(node: ConditionNode, names: readonly string[]): 
     if (n.op === 'ref') {
       if (!names.includes(n.name)) missing.push(n.name);
     } else if (n.op === 'of') {
-      if (!n.them && expandPattern(n.pattern, false, names).length === 0) missing.push(n.pattern);
+      if (expandPattern(n.pattern, n.them, names).length === 0) missing.push(n.them ? 'them' : n.pattern);
     } else if (n.op === 'not') walk(n.arg);
     else n.args.forEach(walk);
   };

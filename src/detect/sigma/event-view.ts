@@ -39,6 +39,7 @@ export class EventView {
   private lowGen: Int32Array = new Int32Array(64);
   private low: (string | null)[] = [];
   private allText: string[] | null = null;
+  private allLower: string[] | null = null;
 
   constructor(readonly table: FieldTable) {}
 
@@ -46,6 +47,7 @@ export class EventView {
     this.event = event;
     this.gen++;
     this.allText = null;
+    this.allLower = null;
     return this;
   }
 
@@ -81,6 +83,12 @@ export class EventView {
       this.allText = out;
     }
     return this.allText;
+  }
+
+  /** `texts()` lower-cased, cached. */
+  lowerTexts(): string[] {
+    if (this.allLower === null) this.allLower = this.texts().map((t) => t.toLowerCase());
+    return this.allLower;
   }
 
   private grow(slot: number): void {

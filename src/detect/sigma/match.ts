@@ -180,3 +180,81 @@ function parseIpv6(text: string): Uint8Array | null {
   }
   return out;
 }
+
+/**
+ * A run of literal text every match of `pattern` must contain, or null when none is
+ * certain (top-level alternation, or nothing but classes and groups). Only the top level
+ * is read: groups, classes and optional atoms end a run. Used to index regex rules.
+ */
+export function requiredRegexLiteral(pattern: string): string | null {
+  const runs: string[] = [];
+  let run = '';
+  const end = (): void => {
+    if (run) runs.push(run);
+    run = '';
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    const next = pattern[i + 1];
+    if (c === '|') return null;
+    if (c === '(' || c === '[') {
+      end();
+      i = skipGroup(pattern, i);
+      if (i < 0) return null;
+      continue;
+    }
+    let literal: string | null = null;
+    if (c === '\\') {
+      const e = next ?? '';
+      i++;
+      literal = /[A-Za-z0-9]/.test(e) ? null : e;
+    } else if (!'.^$*+?{}'.includes(c)) {
+      literal = c;
+    }
+    const q = pattern[i + 1];
+    if (q === '*' || q === '?' || (q === '{' && /^\{0[,}]/.test(pattern.slice(i + 1, i + 4)))) {
+      end(); // the atom may be absent
+      continue;
+    }
+    if (literal === null) {
+      end();
+      continue;
+    }
+    run += literal;
+    if (q === '+' || q === '{') end(); // repeated: what follows is not adjacent for sure
+  }
+  end();
+  let best = '';
+  for (const r of runs) if (r.length > best.length) best = r;
+  return best.length >= 1 ? best : null;
+}
+
+/** Index of the `)` or `]` closing the group or class opened at `start`, or -1. */
+function skipGroup(p: string, start: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = start; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') {
+        inClass = false;
+        if (depth === 0) return i;
+      }
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}

@@ -113,7 +113,7 @@ class NodeReader {
       // Keep the rule's own spelling of non-decimal numbers (0x1fffff, 012): Sigma
       // compares values as text, and event logs print them the same way.
       const src = node.source ?? String(v);
-      return /^-?[0-9]+$/.test(src) && String(v) === src.replace(/^(-?)0+(?=\d)/, '$1') ? v : src;
+      return String(v) === src ? v : src;
     }
     return String(v);
   }

@@ -1,0 +1,68 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { huntCommand } from './hunt.js';
+import { rulesCheckCommand, rulesLogsourcesCommand, rulesUpdateCommand } from './rules.js';
+import { doctorCommand } from './doctor.js';
+import { LEVELS, defaultRulesDir } from '../detect/index.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function level(value: string): string {
+  const v = value.toLowerCase();
+  const short: Record<string, string> = { info: 'informational', crit: 'critical', med: 'medium' };
+  const full = short[v] ?? v;
+  if (!(LEVELS as readonly string[]).includes(full)) throw new InvalidArgumentError(`use one of ${LEVELS.join(', ')}`);
+  return full;
+}
+
+const program = new Command();
+program
+  .name('lianfang')
+  .description('Lianfang (聯防): Sigma detection, intel sharing and resilience evidence for the financial sector')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('hunt')
+  .description('Run Sigma rules over Windows event logs (.evtx, .jsonl/.json, .xml) and print a timeline of detections')
+  .argument('<paths...>', 'event files or folders (searched recursively)')
+  .option('-r, --rules <path>', `rule file or folder (repeatable; default: ${defaultRulesDir()})`, collect)
+  .addOption(new Option('-m, --min-level <level>', 'report only detections at or above this level').argParser(level).default('informational'))
+  .option('--ignore-logsource', 'evaluate every rule against every event (for logs whose source is unknown)')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'jsonl', 'csv']).default('table'))
+  .option('-o, --out <file>', 'write detections to a file instead of standard output')
+  .option('--placeholders <file>', 'YAML file of values for |expand placeholders (name: [values])')
+  .option('--no-color', 'no colours in the table')
+  .option('-q, --quiet', 'no progress bar and no summary on standard error')
+  .action(huntCommand);
+
+const rules = program.command('rules').description('Sigma rule corpus: check, update, logsource mapping');
+rules
+  .command('check')
+  .description('Parse and compile rules; list each one that fails with file, line and reason')
+  .argument('[paths...]', 'rule files or folders (default: the rules folder)')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(rulesCheckCommand);
+rules
+  .command('update')
+  .description("Download SigmaHQ's latest release into the rules folder, verified (digest, archive, every rule parses)")
+  .option('--from <url-or-file>', 'release archive URL, GitHub release API URL, or local .zip/.tar.gz')
+  .option('--dest <dir>', `rules folder (default: ${defaultRulesDir()})`)
+  .option('--sha256 <hex>', 'expected SHA-256 of the archive')
+  .action(rulesUpdateCommand);
+rules
+  .command('logsources')
+  .description('Print the Sigma logsource → Windows channel / event id mapping the engine uses')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(rulesLogsourcesCommand);
+
+program
+  .command('doctor')
+  .description('Check that this installation can run: Node, native modules, rules folder')
+  .action(doctorCommand);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`lianfang: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+});

@@ -1,0 +1,14 @@
+export { SigmaEngine } from './engine.js';
+export type { LoadedRule, EngineOptions, BuildReport, Variant } from './engine.js';
+export { loadRules, findRuleFiles } from './rules.js';
+export type { RuleCorpus } from './rules.js';
+export { checkRules } from './check.js';
+export type { RuleCheckReport, RuleFailure } from './check.js';
+export { hunt, eventTimestamp } from './hunt.js';
+export type { HuntDetection, HuntOptions, HuntResult, HuntStats } from './hunt.js';
+export { parseRuleFile } from './sigma/parse.js';
+export { LEVELS, levelRank } from './sigma/types.js';
+export type { SigmaRule, SigmaFilter, SigmaCorrelation, SigmaLevel, SigmaDocument } from './sigma/types.js';
+export { updateRules, defaultRulesDir } from './rules-update/index.js';
+export type { RulesUpdateOptions, RulesUpdateResult } from './rules-update/index.js';
+export { describeMappings } from './logsource/index.js';
