@@ -1,6 +1,7 @@
 import type { EventRecord, ItemProblem } from '../core/index.js';
 import { findEventFiles, readEventFile, type EventFile } from '../ingest/index.js';
-import { correlate, type BaseMatch, type CorrelationHit } from './correlation/index.js';
+import { CorrelationEngine, type BaseMatch, type CorrelationHit } from './correlation/index.js';
+import { attackFromTags } from './attack/index.js';
 import { SigmaEngine, type BuildReport, type LoadedRule } from './engine.js';
 import type { RuleCorpus } from './rules.js';
 import { fieldValue } from './sigma/fields.js';
@@ -111,7 +112,9 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
   const found = findEventFiles(paths);
   const problems: ItemProblem[] = [...found.problems];
   const detections: HuntDetection[] = [];
-  const needed = correlationInputs(corpus);
+  const correlations = new CorrelationEngine(corpus.correlations);
+  problems.push(...correlations.problems);
+  const needed = correlations.referencedRules;
   const baseMatches: BaseMatch[] = [];
   const total = found.files.reduce((n, f) => n + f.size, 0);
   const stats: HuntStats = { files: found.files.length, bytes: total, events: 0, badRecords: 0, detections: 0, ms: 0 };
@@ -121,7 +124,9 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
       stats.events++;
       for (const rule of engine.match(event)) {
         const d = detectionOf(engine, rule, event, file.path, record);
-        if (levelRank(rule.rule.level) >= min) detections.push(d);
+        // A rule that only feeds a correlation (generate: false) raises no alert of its own.
+        const own = needed.size === 0 || correlations.raisesOwnAlerts(rule.rule.id, rule.rule.name);
+        if (own && levelRank(rule.rule.level) >= min) detections.push(d);
         const keys = [rule.rule.id, rule.rule.name].filter((k): k is string => !!k && needed.has(k));
         if (keys.length > 0) {
           const ms = d.timestamp ? Date.parse(d.timestamp) : Number.NaN;
@@ -136,10 +141,11 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
     opts.onProgress?.(done, total, file.path);
     await new Promise((r) => setImmediate(r));
   }
-  if (corpus.correlations.length > 0) {
-    for (const hit of correlate(corpus.correlations, baseMatches)) {
-      if (levelRank(hit.correlation.level) >= min) detections.push(correlationDetection(hit));
-    }
+  if (needed.size > 0) {
+    // Files are not in time order with each other: sort the base matches, then stream them.
+    baseMatches.sort((a, b) => a.timeMs - b.timeMs);
+    const hits = [...baseMatches.flatMap((m) => correlations.push(m)), ...correlations.flush()];
+    for (const hit of hits) if (levelRank(hit.correlation.level) >= min) detections.push(correlationDetection(hit));
   }
   detections.sort(byTime);
   stats.detections = detections.length;
@@ -154,16 +160,10 @@ function scanFile(file: EventFile, onEvent: (e: EventRecord, record: number) => 
   }
 }
 
-function correlationInputs(corpus: RuleCorpus): Set<string> {
-  const out = new Set<string>();
-  for (const c of corpus.correlations) for (const r of c.rules) out.add(r);
-  return out;
-}
-
 function correlationDetection(hit: CorrelationHit): HuntDetection {
   const c = hit.correlation;
   const last = hit.matches[hit.matches.length - 1]?.ref as HuntDetection | undefined;
-  const attack = last;
+  const attack = attackFromTags(c.tags);
   return {
     timestamp: new Date(hit.lastMs).toISOString(),
     computer: last?.computer ?? null,
@@ -175,10 +175,10 @@ function correlationDetection(hit: CorrelationHit): HuntDetection {
     rule_title: c.title,
     rule_type: 'correlation',
     level: c.level,
-    techniques: attack?.techniques ?? [],
-    tactics: attack?.tactics ?? [],
-    tactic_names: attack?.tactic_names ?? [],
-    kill_chain_phase: attack?.kill_chain_phase ?? null,
+    techniques: attack.techniques,
+    tactics: attack.tactics,
+    tactic_names: attack.tacticNames,
+    kill_chain_phase: attack.killChainPhase,
     author: c.author ?? null,
     rule_file: c.file,
     matched: { ...hit.group, count: String(hit.count), first: new Date(hit.firstMs).toISOString() },

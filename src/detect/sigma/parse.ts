@@ -310,6 +310,7 @@ function readCorrelation(r: NodeReader, root: YamlNode, get: Getter): SigmaCorre
   const meta = readMeta(r, root, get);
   const node = get('correlation')!;
   const c = new Map(r.entries(node, 'correlation').map(([k, v]) => [k, v] as const));
+  if (!c.get('type')) r.fail(node, `a correlation needs a 'type' (${CORRELATION_TYPES.join(', ')})`);
   const typeText = r.text(c.get('type') ?? null, 'correlation.type');
   if (!CORRELATION_TYPES.includes(typeText as CorrelationType)) {
     r.fail(c.get('type'), `correlation type '${typeText}' is not one of ${CORRELATION_TYPES.join(', ')}`);
@@ -320,7 +321,7 @@ function readCorrelation(r: NodeReader, root: YamlNode, get: Getter): SigmaCorre
   const timespanNode = c.get('timespan') ?? c.get('timeframe') ?? null;
   if (timespanNode === null) r.fail(node, "a correlation needs a 'timespan' (e.g. 5m)");
   const timespanMs = parseTimespan(r, timespanNode);
-  const condition = readCorrelationCondition(r, type, c.get('condition') ?? null, node);
+  const condition = readCorrelationCondition(r, type, c.get('condition') ?? null, node, rules.length);
   return {
     kind: 'correlation',
     ...meta,
@@ -334,39 +335,52 @@ function readCorrelation(r: NodeReader, root: YamlNode, get: Getter): SigmaCorre
   };
 }
 
-const TIME_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, M: 2_592_000_000, y: 31_536_000_000 };
+const TIME_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function parseTimespan(r: NodeReader, node: YamlNode): number {
   const text = String(r.scalar(node) ?? '');
-  const m = /^([0-9]+)([smhdwMy])$/.exec(text.trim());
-  if (!m) return r.fail(node, `timespan '${text}' must be a number and a unit (s, m, h, d, w, M, y), e.g. 15m`);
+  const m = /^([0-9]+)([smhd])$/.exec(text.trim());
+  if (!m) return r.fail(node, `timespan '${text}' must be a number and a unit (s, m, h or d), e.g. 15m`);
+  if (Number(m[1]) === 0) return r.fail(node, `timespan '${text}' is zero: a correlation needs a window`);
   return Number(m[1]) * (TIME_UNITS[m[2]!] ?? 0);
 }
 
-function readCorrelationCondition(r: NodeReader, type: CorrelationType, node: YamlNode | null, parent: YamlNode): CorrelationCondition {
+function readCorrelationCondition(
+  r: NodeReader,
+  type: CorrelationType,
+  node: YamlNode | null,
+  parent: YamlNode,
+  ruleCount: number,
+): CorrelationCondition {
   if (node === null) {
-    if (type === 'temporal' || type === 'temporal_ordered') return { gte: Number.NaN };
+    // Temporal without a condition: every referenced rule must be seen (pySigma's reading).
+    if (type === 'temporal' || type === 'temporal_ordered') return { gte: ruleCount };
     return r.fail(parent, `a ${type} correlation needs a condition (e.g. gte: 10)`);
+  }
+  if (isScalar(node)) {
+    r.fail(node, 'boolean temporal conditions (rule_a and rule_b …) are not supported yet; use gte/gt with a count');
   }
   const out: Record<string, number | string> = {};
   for (const [k, v] of r.entries(node, 'correlation.condition')) {
     if (k === 'field') out.field = r.text(v, 'condition.field');
     else if (['gt', 'gte', 'lt', 'lte', 'eq', 'neq'].includes(k)) {
-      const n = Number(r.scalar(v));
-      if (!Number.isFinite(n)) r.fail(v, `condition ${k} must be a number`);
+      const n = r.scalar(v);
+      if (typeof n !== 'number') return r.fail(v ?? node, `condition ${k} must be a number`);
       out[k] = n;
     } else r.fail(v, `condition operator '${k}' is not one of gt, gte, lt, lte, eq, neq, field`);
   }
   if (type === 'value_count' && out.field === undefined) r.fail(node, "a value_count condition needs 'field'");
+  if (!Object.keys(out).some((k) => k !== 'field')) r.fail(node, 'a correlation condition needs a comparison (gt, gte, lt, lte, eq or neq)');
   return out as CorrelationCondition;
 }
 
 function readAliases(r: NodeReader, node: YamlNode | null): Map<string, Map<string, string>> {
   const aliases = new Map<string, Map<string, string>>();
   if (node === null) return aliases;
-  for (const [alias, mapping] of r.entries(node, 'correlation.aliases')) {
+  for (const [alias, mapping, keyNode] of r.entries(node, 'correlation.aliases')) {
     const perRule = new Map<string, string>();
-    for (const [rule, field] of r.entries(mapping ?? node, `alias '${alias}'`)) perRule.set(rule, r.text(field, 'alias field'));
+    if (mapping === null) r.fail(keyNode, `alias '${alias}' maps no rules to fields`);
+    for (const [rule, field] of r.entries(mapping, `alias '${alias}'`)) perRule.set(rule, r.text(field, 'alias field'));
     aliases.set(alias, perRule);
   }
   return aliases;

@@ -1,0 +1,2 @@
+export { readEvtx } from './reader.js';
+export type { EvtxItem } from './reader.js';

@@ -1,0 +1,14 @@
+/**
+ * Readers for Windows event logs: binary .evtx files and Windows event XML. Both give the flat
+ * objects of the dataset's JSON Lines (see shared/data/events/README.md, "JSON Lines format").
+ */
+export { readEvtx } from './evtx/index.js';
+export type { EvtxItem } from './evtx/index.js';
+export { readEventXml } from './winxml/index.js';
+export type { WinXmlItem } from './winxml/index.js';
+export { flattenEvent } from './winevent.js';
+export type { WinElement, WinAttribute, WinNode } from './winevent.js';
+// files.ts (file discovery and per-file reading) is another engineer's; re-exported because
+// src/detect/hunt.ts imports these names from here.
+export { findEventFiles, readEventFile } from './files.js';
+export type { EventFile } from './files.js';

@@ -1,0 +1,2 @@
+export { readEventXml } from './reader.js';
+export type { WinXmlItem } from './reader.js';

@@ -1,0 +1,10 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database, Store } from '../index.js';
+
+/** The scale-out adapter: PostgreSQL through a connection pool. */
+export function openPostgresStore(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { dialect: 'postgres', db, close: () => db.destroy() };
+}
