@@ -78,7 +78,10 @@ function workerMain(): void {
 }
 
 async function allCores(lines: string[], mode: Job['mode'], cores: number): Promise<number> {
-  const workers = Array.from({ length: cores }, () => new Worker(new URL(import.meta.url), { execArgv: ['--import', 'tsx'], workerData: 'worker' }));
+  const workers = Array.from(
+    { length: cores },
+    () => new Worker(new URL('./tsx-worker.mjs', import.meta.url), { workerData: { entry: import.meta.url, role: 'worker' } }),
+  );
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const share = Math.ceil(lines.length / cores);
   const t = performance.now();
@@ -141,4 +144,4 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) await main();
-else if (workerData === 'worker') workerMain();
+else if ((workerData as { role?: string } | null)?.role === 'worker') workerMain();

@@ -55,6 +55,12 @@ export interface BuildReport {
 
 const ANY = '*';
 
+interface BucketEntry {
+  readonly variant: Variant;
+  /** Literals one of which the event must hold; null: test on every event of the bucket. */
+  readonly atoms: readonly IndexAtom[] | null;
+}
+
 function bucketKey(channel: string, eventId: string): string {
   return `${channel}\u0000${eventId}`;
 }
@@ -68,7 +74,15 @@ export class SigmaEngine {
   readonly rules: LoadedRule[] = [];
   private readonly table = new FieldTable();
   private readonly view: EventView;
-  private readonly buckets = new Map<string, RuleIndex<Variant>>();
+  /** Variants by where their events live: `channel\0eventId`, `*` for any. */
+  private readonly buckets = new Map<string, BucketEntry[]>();
+  /**
+   * One index per combination of buckets an event falls in ((channel, id), (channel, *),
+   * (*, id), (*, *)), built when first needed, so each field of an event is scanned once.
+   */
+  private readonly combined = new Map<string, RuleIndex<Variant> | null>();
+  /** Raw `Channel` + `EventID` of events seen → their combined index (bounded). */
+  private readonly byEventKey = new Map<string, RuleIndex<Variant> | null>();
   private readonly variants: Variant[] = [];
   private seenRule = new Int32Array(16);
   private gen = 0;
@@ -109,15 +123,14 @@ export class SigmaEngine {
     }
     let unindexed = 0;
     for (const [key, list] of pending) {
-      const index = new RuleIndex<Variant>(this.table);
+      const entries: BucketEntry[] = [];
       for (const v of list) {
         const atoms = this.opts.noIndex ? null : necessaryAtoms(v.pred);
         if (atoms !== null && atoms.length === 0) continue; // can never match
         if (atoms === null) unindexed++;
-        index.add(v, atoms as IndexAtom[] | null);
+        entries.push({ variant: v, atoms });
       }
-      index.freeze();
-      this.buckets.set(key, index);
+      this.buckets.set(key, entries);
     }
     this.seenRule = new Int32Array(this.rules.length + 1);
     return { rules: this.rules.length, unmapped, problems, unindexed };
@@ -170,7 +183,7 @@ export class SigmaEngine {
   match(event: EventRecord): LoadedRule[] {
     const view = this.view.reset(event);
     const channelValue = event.Channel;
-    const channel = typeof channelValue === 'string' ? channelValue.toLowerCase() : ANY;
+    const channel = typeof channelValue === 'string' ? channelValue : ANY;
     const idValue = event.EventID;
     const eventId = typeof idValue === 'number' || typeof idValue === 'string' ? String(idValue) : ANY;
     const gen = ++this.gen;
@@ -184,19 +197,42 @@ export class SigmaEngine {
         hits.push(r);
       }
     };
-    this.visitBucket(bucketKey(channel, eventId), view, visit);
-    if (eventId !== ANY) this.visitBucket(bucketKey(channel, ANY), view, visit);
-    if (channel !== ANY) {
-      this.visitBucket(bucketKey(ANY, eventId), view, visit);
-      if (eventId !== ANY) this.visitBucket(bucketKey(ANY, ANY), view, visit);
-    }
+    this.indexFor(channel, eventId)?.candidates(view, visit);
     if (hits.length > 1) hits.sort((a, b) => a.index - b.index);
     return hits;
   }
 
-  private visitBucket(key: string, view: EventView, visit: (v: Variant) => void): void {
-    const index = this.buckets.get(key);
-    if (index) index.candidates(view, visit);
+  private indexFor(channel: string, eventId: string): RuleIndex<Variant> | null {
+    const key = bucketKey(channel, eventId);
+    let index = this.byEventKey.get(key);
+    if (index !== undefined) return index;
+    const ch = channel === ANY ? ANY : channel.toLowerCase();
+    const keys = [bucketKey(ch, eventId), bucketKey(ch, ANY), bucketKey(ANY, eventId), bucketKey(ANY, ANY)];
+    const present = [...new Set(keys)].filter((k) => this.buckets.has(k));
+    const comboKey = present.join('\u0001');
+    index = this.combined.get(comboKey);
+    if (index === undefined) {
+      index = present.length === 0 ? null : this.buildIndex(present);
+      this.combined.set(comboKey, index);
+    }
+    // Hostile input can invent endless channels; the cache stays bounded, the combos are few.
+    if (this.byEventKey.size >= 65_536) this.byEventKey.clear();
+    this.byEventKey.set(key, index);
+    return index;
+  }
+
+  private buildIndex(keys: readonly string[]): RuleIndex<Variant> {
+    const index = new RuleIndex<Variant>(this.table);
+    const seen = new Set<Variant>();
+    for (const k of keys) {
+      for (const e of this.buckets.get(k)!) {
+        if (seen.has(e.variant)) continue;
+        seen.add(e.variant);
+        index.add(e.variant, e.atoms);
+      }
+    }
+    index.freeze();
+    return index;
   }
 
   /** The event fields whose tests held for a rule the event matched: the alert's "why". */

@@ -22,9 +22,16 @@ const GRAM_BITS = 16;
 const GRAM_MASK = (1 << GRAM_BITS) - 1;
 const FEW_CONTAINS = 16;
 
+/** A cheap 16-bit key for three characters; collisions only cost a verification. */
+function trigram(a: number, b: number, c: number): number {
+  return ((a << 11) ^ (b << 5) ^ c) & 0xffff;
+}
+
 /** ASCII case folding, so keyword search needs no lower-cased copy of every value. */
 function fold(c: number): number {
-  return c >= 65 && c <= 90 ? c + 32 : c;
+  if (c < 128) return c >= 65 && c <= 90 ? c + 32 : c;
+  // The two non-ASCII letters whose lower case is ASCII: Kelvin sign → k, dotted İ → i(+dot).
+  return c === 0x212a ? 107 : c === 0x130 ? 105 : c;
 }
 
 /** `text` holds the lower-case ASCII literal `lit` at `at`, ignoring ASCII case. */
@@ -166,7 +173,7 @@ class FieldIndex {
       }
       minLen = Math.min(minLen, e.lit.length);
       for (let off = 0; off + 2 < e.lit.length; off++) {
-        const g = gramHash(e.lit.charCodeAt(off), e.lit.charCodeAt(off + 1), e.lit.charCodeAt(off + 2));
+        const g = trigram(e.lit.charCodeAt(off), e.lit.charCodeAt(off + 1), e.lit.charCodeAt(off + 2));
         this.gramBits[g >>> 5]! |= 1 << (g & 31);
         let list = this.grams.get(g);
         if (!list) this.grams.set(g, (list = []));
@@ -213,11 +220,11 @@ class FieldIndex {
     const n = text.length;
     if (this.grams.size === 0 || n < 3) return;
     const bits = this.gramBits;
-    // Every gram of every literal is indexed, so sampling every `stride`-th position
-    // still lands inside any occurrence of the shortest literal.
+    // Every 3-gram of every literal is indexed, so sampling every `stride`-th position
+    // (stride = shortest literal - 2) still lands inside any occurrence of any literal.
     const stride = this.stride;
     for (let p = 0; p + 2 < n; p += stride) {
-      const g = gramHash(fold(text.charCodeAt(p)), fold(text.charCodeAt(p + 1)), fold(text.charCodeAt(p + 2)));
+      const g = trigram(fold(text.charCodeAt(p)), fold(text.charCodeAt(p + 1)), fold(text.charCodeAt(p + 2)));
       if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
         for (const e of this.grams.get(g)!) if (foldedAt(text, e.lit, p - e.off)) for (const it of e.items) hit(it);
       }
@@ -339,6 +346,6 @@ function forEachText(v: EventRecord | FieldValue, min: number, smallInts: number
   } else if (Array.isArray(v)) {
     for (const x of v) forEachText(x, min, smallInts, fn);
   } else {
-    for (const k in v) forEachText(v[k]!, min, smallInts, fn);
+    for (const x of Object.values(v)) forEachText(x, min, smallInts, fn);
   }
 }

@@ -203,6 +203,15 @@ export function requiredRegexLiteral(pattern: string): string | null {
       if (i < 0) return null;
       continue;
     }
+    if (c === '{') {
+      // A counted repetition `{n}`, `{n,}`, `{n,m}` of the previous atom: not text to find.
+      const close = pattern.indexOf('}', i);
+      if (close > i && /^[0-9]*(,[0-9]*)?$/.test(pattern.slice(i + 1, close))) {
+        end();
+        i = close;
+        continue;
+      }
+    }
     let literal: string | null = null;
     if (c === '\\') {
       const e = next ?? '';
