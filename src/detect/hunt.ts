@@ -13,6 +13,8 @@ export interface HuntDetection {
   readonly computer: string | null;
   readonly channel: string | null;
   readonly event_id: number | string | null;
+  /** The event's own record id (EventRecordID), when it has one. */
+  readonly event_record_id: number | null;
   readonly file: string;
   readonly record: number;
   readonly rule_id: string | null;
@@ -81,6 +83,7 @@ function detectionOf(engine: SigmaEngine, rule: LoadedRule, event: EventRecord, 
     computer: text(event.Computer ?? fieldValue(event, 'host.name')),
     channel: text(event.Channel),
     event_id: typeof id === 'number' || typeof id === 'string' ? id : null,
+    event_record_id: typeof event.EventRecordID === 'number' ? event.EventRecordID : null,
     file,
     record,
     rule_id: r.id ?? null,
@@ -169,6 +172,7 @@ function correlationDetection(hit: CorrelationHit): HuntDetection {
     computer: last?.computer ?? null,
     channel: last?.channel ?? null,
     event_id: last?.event_id ?? null,
+    event_record_id: last?.event_record_id ?? null,
     file: last?.file ?? '',
     record: last?.record ?? 0,
     rule_id: c.id ?? null,

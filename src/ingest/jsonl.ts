@@ -16,9 +16,12 @@ export function* readJsonEvents(text: string): Generator<JsonItem> {
     return;
   }
   if (text[start] === '{' && !firstLineIsJson(text, start)) {
-    // One pretty-printed object: a single event (JSON Lines would have it on one line).
-    yield parseLine(text.slice(start), 1);
-    return;
+    // One pretty-printed object is a single event; otherwise it is JSON Lines with a bad line.
+    const whole = parseLine(text.slice(start), 1);
+    if (whole.ok) {
+      yield whole;
+      return;
+    }
   }
   let line = 0;
   let at = 0;

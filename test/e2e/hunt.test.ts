@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { jsonLines, lianfang, SAMPLES, SIGMA, tempDir } from './cli.js';
+
+interface Detection {
+  rule_id: string;
+  rule_title: string;
+  level: string;
+  file: string;
+  record: number;
+  timestamp: string | null;
+  computer: string | null;
+  channel: string | null;
+  event_id: number | string | null;
+  event_record_id: number | null;
+  techniques: string[];
+  tactics: string[];
+  kill_chain_phase: string | null;
+  author: string | null;
+  matched: Record<string, string>;
+}
+
+const RULES = join(SIGMA, 'rules');
+const REQUIRED = ['rule_id', 'rule_title', 'level', 'file', 'record', 'timestamp', 'computer', 'channel', 'event_id', 'techniques', 'tactics', 'kill_chain_phase', 'author'];
+
+describe('lianfang hunt', () => {
+  it('finds credential access in the Mimikatz and LSASS samples, with every field a script needs', async () => {
+    const dir = join(SAMPLES, 'Credential Access');
+    const run = await lianfang(['hunt', dir, '--rules', RULES, '--format', 'jsonl']);
+    assert.equal(run.code, 0, run.stderr);
+    const detections = jsonLines<Detection>(run.stdout);
+    assert.ok(detections.length > 50, `${detections.length} detections`);
+    for (const d of detections) for (const k of REQUIRED) assert.ok(k in d, `detection lacks ${k}`);
+    const byFile = (name: string): Detection[] => detections.filter((d) => basename(d.file).startsWith(name));
+    const expectations: Array<[string, string]> = [
+      ['CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.evtx', 'HackTool - Mimikatz Kirbi File Creation'],
+      ['CA_DCSync_4662.evtx', 'Active Directory Replication from Non Machine Account - DcSync Indicator'],
+      ['Powershell_4104_MiniDumpWriteDump_Lsass.evtx', 'PowerShell Get-Process LSASS in ScriptBlock'],
+      ['CA_hashdump_4663_4656_lsass_access.evtx', 'LSASS Access From Non System Account'],
+    ];
+    for (const [file, title] of expectations) {
+      const hits = byFile(file);
+      const hit = hits.find((d) => d.rule_title === title);
+      assert.ok(hit, `${file}: expected "${title}", got ${[...new Set(hits.map((d) => d.rule_title))].join('; ')}`);
+      assert.ok(hit.tactics.includes('TA0006'), `${title} is credential access`);
+      assert.equal(hit.kill_chain_phase, 'actions-on-objectives');
+      assert.ok(hit.author, 'the rule author travels with the alert (DRL)');
+      assert.ok(hit.techniques.some((t) => t.startsWith('T1')));
+    }
+    const mimikatz = byFile('CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.evtx')[0]!;
+    assert.equal(mimikatz.channel, 'Microsoft-Windows-Sysmon/Operational');
+    assert.equal(mimikatz.event_id, 11);
+    assert.ok(Object.keys(mimikatz.matched).includes('TargetFilename'), 'the key field that matched is shown');
+    assert.match(run.stderr, /Results summary/);
+  });
+
+  it('gives identical detections for each .evtx file and its .jsonl twin', async () => {
+    const run = await lianfang(['hunt', SAMPLES, '--rules', RULES, '--format', 'jsonl', '--quiet']);
+    assert.equal(run.code, 0, run.stderr);
+    const detections = jsonLines<Detection>(run.stdout);
+    // The JSON Lines' timestamps went through a float and differ by up to 2 µs (events README);
+    // the record id is exact.
+    const key = (d: Detection): string => [d.file.replace(/\.(evtx|jsonl)$/, ''), d.rule_id, d.event_record_id, d.computer, d.event_id].join('|');
+    const fromEvtx = detections.filter((d) => d.file.endsWith('.evtx')).map(key).sort();
+    const fromJsonl = detections.filter((d) => d.file.endsWith('.jsonl')).map(key).sort();
+    assert.ok(fromEvtx.length > 1000, `${fromEvtx.length} detections from EVTX`);
+    assert.deepEqual(fromEvtx, fromJsonl);
+  });
+
+  it('reports bad input with where and why, and scans the rest', async () => {
+    const { dir, cleanup } = tempDir('lianfang-hunt-');
+    after(cleanup);
+    const logs = join(dir, 'logs');
+    const rules = join(dir, 'rules');
+    mkdirSync(logs);
+    mkdirSync(rules);
+    // A truncated EVTX: the first 100 KiB of a real file (the header and part of its first chunk).
+    const evtx = readFileSync(join(SAMPLES, 'Credential Access', 'CA_DCSync_4662.evtx'));
+    writeFileSync(join(logs, 'truncated.evtx'), evtx.subarray(0, 4096 + 40_000));
+    // JSON Lines with a broken line between two good ones.
+    const good = readFileSync(join(SAMPLES, 'Credential Access', 'CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(logs, 'mixed.jsonl'), ['{"EventID": 11, "Channel": oops', ...good].join('\n') + '\n');
+    // A rule with a broken condition beside a good one.
+    copyFileSync(join(RULES, 'windows', 'file', 'file_event', 'file_event_win_hktl_mimikatz_files.yml'), join(rules, 'good.yml'));
+    writeFileSync(join(rules, 'broken.yml'), 'title: broken\nlogsource: {product: windows}\ndetection:\n  selection: {EventID: 1}\n  condition: selection and (\n');
+    const run = await lianfang(['hunt', logs, '--rules', rules, '--format', 'jsonl']);
+    assert.equal(run.code, 1, 'completed, with input problems');
+    assert.match(run.stderr, /mixed\.jsonl:1: not JSON/);
+    assert.match(run.stderr, /truncated\.evtx@\d+/);
+    assert.match(run.stderr, /1 rule files failed/);
+    const detections = jsonLines<Detection>(run.stdout);
+    assert.ok(detections.some((d) => d.file.endsWith('mixed.jsonl') && d.record > 1), 'lines after the broken one were scanned');
+    const check = await lianfang(['rules', 'check', rules, '--format', 'json']);
+    const report = JSON.parse(check.stdout) as { total: number; compiled: number; failed: Array<{ file: string; line: number; reason: string }> };
+    assert.equal(report.total, 2);
+    assert.equal(report.compiled, 1);
+    assert.equal(report.failed[0]!.file, join(rules, 'broken.yml'));
+    assert.equal(report.failed[0]!.line, 5);
+    assert.match(report.failed[0]!.reason, /missing '\)'|condition ends/);
+  });
+
+  it('writes CSV to --out, filters by --min-level, and fails clearly on a missing path', async () => {
+    const { dir, cleanup } = tempDir('lianfang-out-');
+    after(cleanup);
+    const out = join(dir, 'detections.csv');
+    const logs = join(SAMPLES, 'Lateral Movement');
+    const all = await lianfang(['hunt', logs, '--rules', RULES, '--format', 'jsonl', '-q']);
+    const high = await lianfang(['hunt', logs, '--rules', RULES, '--format', 'csv', '--min-level', 'high', '--out', out, '-q']);
+    assert.equal(high.code, 0, high.stderr);
+    const csv = readFileSync(out, 'utf8');
+    assert.match(csv, /^timestamp,computer,channel,event_id,level,rule_title/);
+    const expected = jsonLines<Detection>(all.stdout).filter((d) => d.level === 'high' || d.level === 'critical');
+    assert.equal(csvRecords(csv) - 1, expected.length);
+    assert.ok(expected.length > 0 && expected.length < jsonLines(all.stdout).length);
+    const missing = await lianfang(['hunt', join(dir, 'nope'), '--rules', RULES]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no event files/);
+  });
+});
+
+describe('lianfang rules check', () => {
+  it('compiles at least 99.5 % of the SigmaHQ corpus and lists every failure with file, line and reason', async () => {
+    const dirs = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder', 'rules-compliance'].map((d) => join(SIGMA, d));
+    const run = await lianfang(['rules', 'check', ...dirs, '--format', 'json']);
+    const report = JSON.parse(run.stdout) as { total: number; compiled: number; failed: Array<{ file: string; line: number; reason: string }> };
+    assert.ok(report.total >= 3780, `${report.total} rules`);
+    assert.ok(report.compiled / report.total >= 0.995, `${report.compiled} of ${report.total}`);
+    assert.equal(report.total - report.compiled, report.failed.length);
+    for (const f of report.failed) assert.ok(f.file && f.line > 0 && f.reason);
+  });
+
+  it('rejects the removed Sigma 1 aggregation syntax with a reason', async () => {
+    const run = await lianfang(['rules', 'check', join(SIGMA, 'unsupported'), '--format', 'json']);
+    const report = JSON.parse(run.stdout) as { failed: Array<{ reason: string }> };
+    assert.ok(report.failed.filter((f) => /Sigma 1 syntax/.test(f.reason)).length >= 40);
+    assert.equal(run.code, 1);
+  });
+});
+
+/** Records in CSV text: newlines inside quoted cells do not end a record. */
+function csvRecords(text: string): number {
+  let records = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\n' && !quoted) records++;
+  }
+  return records;
+}
