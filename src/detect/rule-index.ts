@@ -19,7 +19,6 @@ interface TrieNode {
 }
 
 const GRAM_BITS = 16;
-const GRAM_MASK = (1 << GRAM_BITS) - 1;
 const FEW_CONTAINS = 16;
 
 /** A cheap 16-bit key for three characters; collisions only cost a verification. */
@@ -42,9 +41,6 @@ function foldedAt(text: string, lit: string, at: number): boolean {
 }
 
 
-function gramHash(a: number, b: number, c: number): number {
-  return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35)) >>> (32 - GRAM_BITS);
-}
 
 /**
  * Literals one event field must contain, indexed so that an event's text finds the ones it
@@ -109,7 +105,7 @@ class FieldIndex {
     const freq = new Map<number, number>();
     const gramsOf = (lit: string): number[] => {
       const out: number[] = [];
-      for (let i = 0; i + 2 < lit.length; i++) out.push(gramHash(lit.charCodeAt(i), lit.charCodeAt(i + 1), lit.charCodeAt(i + 2)) & GRAM_MASK);
+      for (let i = 0; i + 2 < lit.length; i++) out.push(trigram(lit.charCodeAt(i), lit.charCodeAt(i + 1), lit.charCodeAt(i + 2)));
       return out;
     };
     if (folded) {
@@ -201,7 +197,7 @@ class FieldIndex {
     let b = text.charCodeAt(1);
     for (let i = 2; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      const g = gramHash(a, b, c) & GRAM_MASK;
+      const g = ((a << 11) ^ (b << 5) ^ c) & 0xffff;
       if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
         // Check the literal where this gram sits in it: O(literal), not O(text).
         for (const e of this.grams.get(g)!) if (text.startsWith(e.lit, i - 2 - e.off)) for (const it of e.items) hit(it);
@@ -224,7 +220,17 @@ class FieldIndex {
     // (stride = shortest literal - 2) still lands inside any occurrence of any literal.
     const stride = this.stride;
     for (let p = 0; p + 2 < n; p += stride) {
-      const g = trigram(fold(text.charCodeAt(p)), fold(text.charCodeAt(p + 1)), fold(text.charCodeAt(p + 2)));
+      let a = text.charCodeAt(p);
+      let b = text.charCodeAt(p + 1);
+      let c = text.charCodeAt(p + 2);
+      // fold(), inlined: this loop is the hottest in keyword search.
+      if (a < 128) a = a >= 65 && a <= 90 ? a + 32 : a;
+      else a = fold(a);
+      if (b < 128) b = b >= 65 && b <= 90 ? b + 32 : b;
+      else b = fold(b);
+      if (c < 128) c = c >= 65 && c <= 90 ? c + 32 : c;
+      else c = fold(c);
+      const g = ((a << 11) ^ (b << 5) ^ c) & 0xffff;
       if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
         for (const e of this.grams.get(g)!) if (foldedAt(text, e.lit, p - e.off)) for (const it of e.items) hit(it);
       }
@@ -274,6 +280,7 @@ export class RuleIndex<T> {
   private readonly always: T[] = [];
   private readonly fields = new Map<string, FieldIndex>();
   private fieldList: FieldIndex[] = [];
+
   private mark = new Int32Array(0);
   private gen = 0;
 
@@ -323,9 +330,9 @@ export class RuleIndex<T> {
         f.scan(text, hit);
         continue;
       }
-      const raw = view.value(f.slot);
-      if (Array.isArray(raw)) {
-        for (const x of raw) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') f.scan(String(x).toLowerCase(), hit);
+      const value = view.value(f.slot);
+      if (Array.isArray(value)) {
+        for (const x of value) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') f.scan(String(x).toLowerCase(), hit);
       }
     }
   }
@@ -349,3 +356,4 @@ function forEachText(v: EventRecord | FieldValue, min: number, smallInts: number
     for (const x of Object.values(v)) forEachText(x, min, smallInts, fn);
   }
 }
+

@@ -14,6 +14,7 @@ import {
   utf16Bytes,
   windashVariants,
   wrapAny,
+  ANY as ANY_PART,
   type SigmaString,
 } from './sigma-string.js';
 import type { FieldCondition, SearchIdentifier, SigmaScalar } from './types.js';
@@ -174,6 +175,14 @@ export function compileFieldCondition(fc: FieldCondition, opts: CompileOptions):
   if (mods.all && fc.values.length < 2) {
     fail(fc.where, "'all' needs a list of two or more values (Sigma: single values may not take 'all')");
   }
+  if (isPlainString(mods) && fc.values.every((x) => x !== null)) {
+    // The common case: text values only. One test per field condition, the text read once.
+    const groups = fc.values.map((value) => shapedStrings(fc, field, value, mods, opts));
+    const plain = mods.all
+      ? andOf(groups.map((g) => stringsPred(field, g, mods.cased, opts)))
+      : stringsPred(field, groups.flat(), mods.cased, opts);
+    return mods.neq ? { k: 'not', arg: plain } : plain;
+  }
   const valuePreds = fc.values.map((value) => compileValue(fc, field, value, mods, opts));
   const combined = valuePreds.length === 1 ? valuePreds[0]! : mods.all ? { k: 'and' as const, args: valuePreds } : mergeOr(field, valuePreds);
   // neq: "the field is different from the specified values" — none of them.
@@ -208,14 +217,36 @@ function compileValue(fc: FieldCondition, field: string, value: SigmaScalar, mod
     return { k: 'test', field, atoms: null, fn: (v) => v.value(slot) === undefined || v.value(slot) === null };
   }
   if (mods.re) {
-    const lit = requiredRegexLiteral(String(value));
-    return onText(field, opts, true, regexTextTest(fc, value, mods), lit ? [{ field, op: 'contains', lit: lit.toLowerCase() }] : null);
+    // Only ASCII literals: Unicode lower-casing is context-dependent (final sigma), ASCII is not.
+    const found = requiredRegexLiteral(String(value));
+    const lit = found && /^[\x00-\x7f]+$/.test(found) ? found.toLowerCase() : undefined;
+    const atoms = lit ? [{ field, op: 'contains' as const, lit }] : null;
+    const re = regexTextTest(fc, value, mods);
+    if (!lit || field === '') return onText(field, opts, true, re, atoms);
+    // Crossing into RE2 costs a string conversion: first check the text it must contain.
+    const slot = opts.table.slot(field);
+    const viaList = testOf(onText(field, opts, true, re, atoms));
+    return {
+      k: 'test',
+      field,
+      atoms,
+      fn: (v) => {
+        const low = v.lower(slot);
+        if (low === null) return viaList(v);
+        return low.includes(lit) && re(v.text(slot)!);
+      },
+    };
   }
   if (mods.cidr) return onText(field, opts, true, guard(fc, () => cidrTest(String(value))), null);
   if (mods.timePart) return timePred(fc, field, value, mods, opts);
   if (mods.numeric) return numericPred(fc, field, value, mods, opts);
   if (mods.fieldref) return fieldrefPred(fc, field, value, mods, opts);
-  return stringPred(fc, field, value, mods, opts);
+  return stringsPred(field, shapedStrings(fc, field, value, mods, opts), mods.cased, opts);
+}
+
+function testOf(p: Pred): Test {
+  if (p.k !== 'test') throw new Error('expected a test predicate');
+  return p.fn;
 }
 
 function guard<T>(fc: FieldCondition, build: () => T): T {
@@ -277,21 +308,74 @@ function onText(field: string, opts: CompileOptions, cased: boolean, test: TextT
 
 type Encoded = SigmaString | Uint8Array;
 
-function stringPred(fc: FieldCondition, field: string, value: SigmaScalar, mods: ModifierSet, opts: CompileOptions): Pred {
+function isPlainString(m: ModifierSet): boolean {
+  return !m.re && !m.cidr && !m.exists && !m.fieldref && m.numeric === null && m.timePart === null;
+}
+
+/** A value after its modifiers: the wildcard strings it stands for (none: never matches). */
+function shapedStrings(fc: FieldCondition, field: string, value: SigmaScalar, _mods: ModifierSet, opts: CompileOptions): SigmaString[] {
   let values: Encoded[] | null = [typeof value === 'string' ? parseSigmaString(value) : literalString(String(value))];
   for (const mod of fc.modifiers) {
     values = applyModifier(fc, mod, values, opts);
-    if (values === null) return { k: 'const', value: false };
+    if (values === null) return [];
   }
   const strings = values.map((x) => (x instanceof Uint8Array ? literalString(bytesToBinaryString(x)) : x));
   // Keywords are searched anywhere in a value, as full-text search does.
-  const shaped = field === '' ? strings.map((s) => wrapAny(s, true, true)) : strings;
-  const preds = shaped.map((s): Pred => {
-    const { test, literal } = stringTest(mods.cased ? s : mapLiterals(s, (t) => t.toLowerCase()));
-    const atoms = literal ? [{ field, ...literal }] : null;
-    return onText(field, opts, mods.cased, test, atoms);
-  });
-  return preds.length === 1 ? preds[0]! : mergeOr(field, preds);
+  return field === '' ? strings.map((s) => wrapAny(s, true, true)) : strings;
+}
+
+/**
+ * Any of the strings, as one test: exact values in a set, then prefix, suffix and substring
+ * literals with the engine's native string search, then the rare real globs.
+ */
+function stringsPred(field: string, strings: readonly SigmaString[], cased: boolean, opts: CompileOptions): Pred {
+  if (strings.length === 0) return { k: 'const', value: false };
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  const contains: string[] = [];
+  const globs: TextTest[] = [];
+  let anyText = false;
+  const atoms: IndexAtom[] = [];
+  let indexable = true;
+  for (const raw of strings) {
+    const s = cased ? raw : mapLiterals(raw, (t) => t.toLowerCase());
+    const { test, literal } = stringTest(s);
+    if (literal) atoms.push({ field, ...literal });
+    else indexable = false;
+    const shape = simpleShape(s);
+    if (shape === null) globs.push(test);
+    else if (shape.op === 'any') anyText = true;
+    else if (shape.op === 'eq') exact.add(shape.lit);
+    else if (shape.op === 'prefix') prefixes.push(shape.lit);
+    else if (shape.op === 'suffix') suffixes.push(shape.lit);
+    else contains.push(shape.lit);
+  }
+  const test: TextTest = anyText
+    ? () => true
+    : (t) => {
+        if (exact.has(t)) return true;
+        for (const p of prefixes) if (t.startsWith(p)) return true;
+        for (const x of suffixes) if (t.endsWith(x)) return true;
+        for (const c of contains) if (t.includes(c)) return true;
+        for (const g of globs) if (g(t)) return true;
+        return false;
+      };
+  return onText(field, opts, cased, test, indexable ? atoms : null);
+}
+
+/** The shape of a wildcard string when it is one literal with stars only at its ends. */
+function simpleShape(s: SigmaString): { op: 'eq' | 'prefix' | 'suffix' | 'contains' | 'any'; lit: string } | null {
+  const n = s.length;
+  const first = s[0];
+  const last = s[n - 1];
+  if (n === 0) return { op: 'eq', lit: '' };
+  if (n === 1) return typeof first === 'string' ? { op: 'eq', lit: first } : first === ANY_PART ? { op: 'any', lit: '' } : null;
+  if (n === 2 && first === ANY_PART && typeof last === 'string') return { op: 'suffix', lit: last };
+  if (n === 2 && typeof first === 'string' && last === ANY_PART) return { op: 'prefix', lit: first };
+  const mid = s[1];
+  if (n === 3 && first === ANY_PART && last === ANY_PART && typeof mid === 'string') return { op: 'contains', lit: mid };
+  return null;
 }
 
 function textOf(fc: FieldCondition, x: Encoded, mod: string): string {

@@ -29,3 +29,15 @@ test('the literal is really required: every sample the regex matches contains it
     for (const s of samples) if (re.test(s)) assert.ok(s.toLowerCase().includes(lit.toLowerCase()), `${p} matched ${s} without ${lit}`);
   }
 });
+
+test('counted-repetition length regexes give what RE2 gives, without RE2', async () => {
+  const { regexTest } = await import('./match.js');
+  const texts = ['', 'a'.repeat(999), 'a'.repeat(1000), 'a'.repeat(500) + '\n' + 'a'.repeat(600), 'b'.repeat(1500) + '\nx'];
+  for (const pattern of ['.{1000,}', '^.{1000,}$', '.{3,5}', '^.{3,5}$']) {
+    for (const flags of ['', 's']) {
+      const fast = regexTest(pattern, flags);
+      const re = new RE2(pattern, flags);
+      for (const t of texts) assert.equal(fast(t), re.test(t), `${pattern} /${flags} on ${t.length} chars`);
+    }
+  }
+});

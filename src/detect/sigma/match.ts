@@ -105,7 +105,27 @@ function findSegment(t: string, from: number, end: number, seg: Segment): number
 /** A regular expression on RE2: linear time whatever the attacker puts in the log. */
 export function regexTest(pattern: string, flags: string): TextTest {
   const re = new RE2(pattern, flags);
-  return (t) => re.test(t);
+  return lengthShortcut(pattern, flags) ?? ((t) => re.test(t));
+}
+
+/**
+ * `.{1000,}` ("a line of at least 1000 characters") is a length test. RE2 would expand the
+ * counted repetition into a thousand-state program and spend milliseconds per event on it.
+ */
+function lengthShortcut(pattern: string, flags: string): TextTest | null {
+  const m = /^(\^?)\.\{(\d+),(\d*)\}(\$?)$/.exec(pattern);
+  if (!m || flags.includes('m')) return null;
+  const min = Number(m[2]);
+  const max = m[3] === '' ? Infinity : Number(m[3]);
+  const anchored = m[1] === '^' || m[4] === '$';
+  if (anchored && !(m[1] === '^' && m[4] === '$')) return null;
+  const dotAll = flags.includes('s');
+  return (t) => {
+    // Without `s`, `.` stops at a newline: the run must fit within one line.
+    const runs = dotAll ? [t.length] : t.split('\n').map((line) => line.length);
+    if (anchored) return runs.length === 1 && runs[0]! >= min && runs[0]! <= max;
+    return runs.some((n) => n >= min);
+  };
 }
 
 /** CIDR membership for IPv4 and IPv6 text. */
