@@ -80,7 +80,7 @@ function workerMain(): void {
 async function allCores(lines: string[], mode: Job['mode'], cores: number): Promise<number> {
   const workers = Array.from(
     { length: cores },
-    () => new Worker(new URL('./tsx-worker.mjs', import.meta.url), { workerData: { entry: import.meta.url, role: 'worker' } }),
+    () => new Worker(new URL('../scripts/tsx-worker.mjs', import.meta.url), { workerData: { entry: import.meta.url, role: 'worker' } }),
   );
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const share = Math.ceil(lines.length / cores);

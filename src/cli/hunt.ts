@@ -13,6 +13,7 @@ interface HuntFlags {
   placeholders?: string;
   color: boolean;
   quiet?: boolean;
+  threads?: number;
 }
 
 /** Exit codes: 0 completed; 1 completed but some input could not be read; 2 could not run. */
@@ -37,6 +38,7 @@ export async function huntCommand(paths: string[], flags: HuntFlags): Promise<vo
   const result = await hunt(paths, corpus, {
     minLevel: flags.minLevel,
     ignoreLogsource: flags.ignoreLogsource,
+    threads: flags.threads,
     placeholders: flags.placeholders ? readPlaceholders(flags.placeholders) : undefined,
     onProgress: (done, total) => {
       if (!bar) return;

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { EventRecord, ItemProblem } from '../core/index.js';
 import { findEventFiles, readEventFile, type EventFile } from '../ingest/index.js';
 import { CorrelationEngine, type BaseMatch, type CorrelationHit } from './correlation/index.js';
@@ -38,6 +40,8 @@ export interface HuntOptions {
   readonly placeholders?: ReadonlyMap<string, readonly string[]>;
   /** Called after each file, and within big files, with bytes done of the total. */
   readonly onProgress?: (done: number, total: number, file: string) => void;
+  /** Worker threads; default: one per core when the input is 64 MiB or more, else 1. */
+  readonly threads?: number;
 }
 
 export interface HuntStats {
@@ -47,6 +51,7 @@ export interface HuntStats {
   badRecords: number;
   detections: number;
   ms: number;
+  threads: number;
 }
 
 export interface HuntResult {
@@ -100,67 +105,174 @@ function detectionOf(engine: SigmaEngine, rule: LoadedRule, event: EventRecord, 
   };
 }
 
+/** What scanning one file yields; workers send it back whole. */
+export interface FileScan {
+  readonly detections: HuntDetection[];
+  /** Matches of rules that correlations need, with the event for their group-by fields. */
+  readonly baseMatches: Array<{ ruleId?: string; ruleName?: string; event: EventRecord; timeMs: number; detection: HuntDetection }>;
+  readonly problems: ItemProblem[];
+  readonly events: number;
+  readonly badRecords: number;
+}
+
+/** The per-file work, shared by the single-threaded path and the worker threads. */
+export class FileScanner {
+  readonly engine: SigmaEngine;
+  readonly report: BuildReport;
+  readonly correlations: CorrelationEngine;
+  private readonly min: number;
+
+  constructor(corpus: Pick<RuleCorpus, 'rules' | 'filters' | 'correlations'>, opts: HuntOptions) {
+    const built = SigmaEngine.build(corpus.rules, {
+      ignoreLogsource: opts.ignoreLogsource,
+      placeholders: opts.placeholders,
+      filters: corpus.filters,
+    });
+    this.engine = built.engine;
+    this.report = built.report;
+    this.correlations = new CorrelationEngine(corpus.correlations);
+    this.min = levelRank(opts.minLevel ?? 'informational');
+  }
+
+  scan(file: EventFile): FileScan {
+    const out: FileScan = { detections: [], baseMatches: [], problems: [], events: 0, badRecords: 0 };
+    const needed = this.correlations.referencedRules;
+    let events = 0;
+    let bad = 0;
+    for (const item of readEventFile(file)) {
+      if (!item.ok) {
+        bad++;
+        out.problems.push(item.problem);
+        continue;
+      }
+      events++;
+      for (const rule of this.engine.match(item.event)) {
+        const d = detectionOf(this.engine, rule, item.event, file.path, item.record);
+        // A rule that only feeds a correlation (generate: false) raises no alert of its own.
+        const own = needed.size === 0 || this.correlations.raisesOwnAlerts(rule.rule.id, rule.rule.name);
+        if (own && levelRank(rule.rule.level) >= this.min) out.detections.push(d);
+        if ((rule.rule.id && needed.has(rule.rule.id)) || (rule.rule.name && needed.has(rule.rule.name))) {
+          const ms = d.timestamp ? Date.parse(d.timestamp) : Number.NaN;
+          if (!Number.isNaN(ms)) out.baseMatches.push({ ruleId: rule.rule.id, ruleName: rule.rule.name, event: item.event, timeMs: ms, detection: d });
+        }
+      }
+    }
+    return { ...out, events, badRecords: bad };
+  }
+}
+
+/** How many worker threads a hunt uses when not told: one per core for big inputs, else none. */
+export function defaultThreads(totalBytes: number): number {
+  return totalBytes >= 64 * 1048576 ? availableParallelism() : 1;
+}
+
 /**
- * Runs rules over event files: every file's events through the engine, then correlation
- * rules over the base matches they need, sorted into one timeline.
+ * Runs rules over event files: every file's events through the engine (on worker threads
+ * for big inputs, each with its own compiled engine), then correlation rules over the base
+ * matches they need, sorted into one timeline.
  */
 export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: HuntOptions = {}): Promise<HuntResult> {
   const started = performance.now();
-  const { engine, report } = SigmaEngine.build(corpus.rules, {
-    ignoreLogsource: opts.ignoreLogsource,
-    placeholders: opts.placeholders,
-    filters: corpus.filters,
-  });
-  const min = levelRank(opts.minLevel ?? 'informational');
   const found = findEventFiles(paths);
-  const problems: ItemProblem[] = [...found.problems];
-  const detections: HuntDetection[] = [];
-  const correlations = new CorrelationEngine(corpus.correlations);
-  problems.push(...correlations.problems);
-  const needed = correlations.referencedRules;
-  const baseMatches: BaseMatch[] = [];
   const total = found.files.reduce((n, f) => n + f.size, 0);
-  const stats: HuntStats = { files: found.files.length, bytes: total, events: 0, badRecords: 0, detections: 0, ms: 0 };
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(total), found.files.length));
+  const scanner = new FileScanner(corpus, opts);
+  const problems: ItemProblem[] = [...found.problems, ...scanner.correlations.problems];
+  const stats: HuntStats = { files: found.files.length, bytes: total, events: 0, badRecords: 0, detections: 0, ms: 0, threads };
+  const scans: FileScan[] = [];
   let done = 0;
-  for (const file of found.files) {
-    scanFile(file, (event, record) => {
-      stats.events++;
-      for (const rule of engine.match(event)) {
-        const d = detectionOf(engine, rule, event, file.path, record);
-        // A rule that only feeds a correlation (generate: false) raises no alert of its own.
-        const own = needed.size === 0 || correlations.raisesOwnAlerts(rule.rule.id, rule.rule.name);
-        if (own && levelRank(rule.rule.level) >= min) detections.push(d);
-        const keys = [rule.rule.id, rule.rule.name].filter((k): k is string => !!k && needed.has(k));
-        if (keys.length > 0) {
-          const ms = d.timestamp ? Date.parse(d.timestamp) : Number.NaN;
-          if (!Number.isNaN(ms)) baseMatches.push({ ruleId: rule.rule.id, ruleName: rule.rule.name, event, timeMs: ms, ref: d });
-        }
-      }
-    }, (p) => {
-      stats.badRecords++;
-      problems.push(p);
-    });
+  const collect = (file: EventFile, scan: FileScan): void => {
+    scans.push(scan);
     done += file.size;
     opts.onProgress?.(done, total, file.path);
-    await new Promise((r) => setImmediate(r));
+  };
+  if (threads <= 1) {
+    for (const file of found.files) {
+      collect(file, scanner.scan(file));
+      await new Promise((r) => setImmediate(r));
+    }
+  } else {
+    await scanOnWorkers(found.files, corpus, opts, threads, collect);
   }
-  if (needed.size > 0) {
+  const detections: HuntDetection[] = [];
+  const baseMatches: BaseMatch[] = [];
+  for (const scan of scans) {
+    detections.push(...scan.detections);
+    problems.push(...scan.problems);
+    stats.events += scan.events;
+    stats.badRecords += scan.badRecords;
+    for (const m of scan.baseMatches) baseMatches.push({ ruleId: m.ruleId, ruleName: m.ruleName, event: m.event, timeMs: m.timeMs, ref: m.detection });
+  }
+  const min = levelRank(opts.minLevel ?? 'informational');
+  if (baseMatches.length > 0) {
     // Files are not in time order with each other: sort the base matches, then stream them.
     baseMatches.sort((a, b) => a.timeMs - b.timeMs);
-    const hits = [...baseMatches.flatMap((m) => correlations.push(m)), ...correlations.flush()];
+    const c = scanner.correlations;
+    const hits = [...baseMatches.flatMap((m) => c.push(m)), ...c.flush()];
     for (const hit of hits) if (levelRank(hit.correlation.level) >= min) detections.push(correlationDetection(hit));
   }
   detections.sort(byTime);
   stats.detections = detections.length;
   stats.ms = performance.now() - started;
-  return { detections, problems, stats, build: report };
+  return { detections, problems, stats, build: scanner.report };
 }
 
-function scanFile(file: EventFile, onEvent: (e: EventRecord, record: number) => void, onProblem: (p: ItemProblem) => void): void {
-  for (const item of readEventFile(file)) {
-    if (item.ok) onEvent(item.event, item.record);
-    else onProblem(item.problem);
+/** The worker module: compiled JavaScript in a build, TypeScript (through tsx) in development. */
+function workerEntry(): { url: URL; data: Record<string, unknown> } {
+  const self = new URL(import.meta.url);
+  if (self.pathname.endsWith('.ts')) {
+    return { url: new URL('../../scripts/tsx-worker.mjs', self), data: { entry: new URL('./hunt-worker.ts', self).href } };
   }
+  return { url: new URL('./hunt-worker.js', self), data: {} };
+}
+
+async function scanOnWorkers(
+  files: readonly EventFile[],
+  corpus: RuleCorpus,
+  opts: HuntOptions,
+  threads: number,
+  collect: (file: EventFile, scan: FileScan) => void,
+): Promise<void> {
+  // Biggest files first, so no thread is left with a large one at the end.
+  const queue = [...files].sort((a, b) => b.size - a.size);
+  const { url, data } = workerEntry();
+  const init: HuntWorkerInit = {
+    rules: corpus.rules,
+    filters: corpus.filters,
+    correlations: corpus.correlations,
+    minLevel: opts.minLevel,
+    ignoreLogsource: opts.ignoreLogsource,
+    placeholders: opts.placeholders ? [...opts.placeholders] : undefined,
+  };
+  const run = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(url, { workerData: { ...data, init } });
+      const next = (): void => {
+        const file = queue.shift();
+        if (file === undefined) {
+          void worker.terminate().then(() => resolve());
+          return;
+        }
+        worker.once('message', (scan: FileScan) => {
+          collect(file, scan);
+          next();
+        });
+        worker.postMessage(file);
+      };
+      worker.once('error', reject);
+      next();
+    });
+  await Promise.all(Array.from({ length: threads }, run));
+}
+
+/** What a hunt worker needs to build its own engine. */
+export interface HuntWorkerInit {
+  readonly rules: RuleCorpus['rules'];
+  readonly filters: RuleCorpus['filters'];
+  readonly correlations: RuleCorpus['correlations'];
+  readonly minLevel?: SigmaLevel;
+  readonly ignoreLogsource?: boolean;
+  readonly placeholders?: Array<[string, readonly string[]]>;
 }
 
 function correlationDetection(hit: CorrelationHit): HuntDetection {

@@ -56,9 +56,12 @@ describe('lianfang hunt', () => {
     assert.match(run.stderr, /Results summary/);
   });
 
-  it('gives identical detections for each .evtx file and its .jsonl twin', async () => {
+  it('gives identical detections for each .evtx file and its .jsonl twin, on one thread or two', async () => {
     const run = await lianfang(['hunt', SAMPLES, '--rules', RULES, '--format', 'jsonl', '--quiet']);
     assert.equal(run.code, 0, run.stderr);
+    const threaded = await lianfang(['hunt', SAMPLES, '--rules', RULES, '--format', 'jsonl', '--quiet', '--threads', '2']);
+    assert.equal(threaded.code, 0, threaded.stderr);
+    assert.equal(threaded.stdout, run.stdout, 'worker threads change nothing in the output');
     const detections = jsonLines<Detection>(run.stdout);
     // The JSON Lines' timestamps went through a float and differ by up to 2 µs (events README);
     // the record id is exact.
