@@ -188,18 +188,24 @@ export class SigmaEngine {
     const eventId = typeof idValue === 'number' || typeof idValue === 'string' ? String(idValue) : ANY;
     const gen = ++this.gen;
     const hits: LoadedRule[] = [];
-    const visit = (v: Variant): void => {
-      const r = v.rule;
-      if (this.seenRule[r.index] === gen) return;
-      this.tested++;
-      if (v.test(view)) {
-        this.seenRule[r.index] = gen;
-        hits.push(r);
-      }
-    };
-    this.indexFor(channel, eventId)?.candidates(view, visit);
+    const index = this.indexFor(channel, eventId);
+    if (index === null) return hits;
+    for (const v of index.always) this.tryVariant(v, view, gen, hits);
+    const found = index.candidates(view);
+    const ids = found.ids;
+    for (let k = 0; k < found.n; k++) this.tryVariant(index.items[ids[k]!]!, view, gen, hits);
     if (hits.length > 1) hits.sort((a, b) => a.index - b.index);
     return hits;
+  }
+
+  private tryVariant(v: Variant, view: EventView, gen: number, hits: LoadedRule[]): void {
+    const r = v.rule;
+    if (this.seenRule[r.index] === gen) return;
+    this.tested++;
+    if (v.test(view)) {
+      this.seenRule[r.index] = gen;
+      hits.push(r);
+    }
   }
 
   private indexFor(channel: string, eventId: string): RuleIndex<Variant> | null {

@@ -52,7 +52,7 @@ test('the index never misses an item whose literal an event holds (random litera
       for (let j = 0; j < k; j++) {
         const field = r() < 0.3 ? '' : r() < 0.5 ? 'A' : 'B';
         const op = field === '' ? 'contains' : ops[Math.floor(r() * ops.length)]!;
-        list.push({ field, op, lit: word(r, 1, 9).toLowerCase() });
+        list.push({ field, op, lit: word(r, 1, 14).toLowerCase() });
       }
       atoms.push(list);
       index.add(i, list);
@@ -60,12 +60,15 @@ test('the index never misses an item whose literal an event holds (random litera
     index.freeze();
     const view = new EventView(table);
     for (let e = 0; e < 300; e++) {
-      const event = { A: word(r, 0, 40), B: [word(r, 0, 20), word(r, 0, 20)], C: { nested: word(r, 0, 30) }, N: Math.floor(r() * 1e6) };
+      const event = { A: word(r, 0, 80), B: [word(r, 0, 20), word(r, 0, 20)], C: { nested: word(r, 0, 30) }, N: Math.floor(r() * 1e6) };
       const seen = new Set<number>();
-      index.candidates(view.reset(event), (i) => {
-        assert.ok(!seen.has(i), 'each item is visited once');
-        seen.add(i);
-      });
+      const found = index.candidates(view.reset(event));
+      const ids = [...found.ids.subarray(0, found.n)];
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ids come in ascending order');
+      for (const id of ids) {
+        assert.ok(!seen.has(id), 'each item is given once');
+        seen.add(index.items[id]!);
+      }
       const texts = [event.A, ...event.B, event.C.nested, String(event.N)];
       atoms.forEach((list, i) => {
         const should = list.some((a) =>

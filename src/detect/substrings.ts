@@ -1,0 +1,205 @@
+/**
+ * Substring literals of one field, found in an event's text in time proportional to the
+ * text, not to the number of literals (thousands, for `CommandLine`):
+ *
+ * - long literals (8+ characters) by a sampled 3-gram scan: with s = shortest long literal
+ *   − 2, each literal files the s consecutive 3-grams that are rarest among the literals, so
+ *   reading the text's 3-gram at every s-th position cannot step over any occurrence;
+ * - medium ones (3–7) by each one's rarest 3-gram at every position, or with the engine's
+ *   own `includes` when there are only a few;
+ * - short ones (1–2: `^^`, emoji) by their first character.
+ *
+ * A 3-gram hit is checked at the position it implies, so a hit costs O(literal). `folded`
+ * indexes compare ASCII case-insensitively on the raw text (keyword search over every value);
+ * the others expect lower-cased text.
+ */
+export interface Literal {
+  readonly lit: string;
+  readonly items: number[];
+}
+
+/** Collects item ids; see rule-index.ts. */
+export interface ItemSink {
+  addAll(items: readonly number[]): void;
+}
+
+interface GramEntry extends Literal {
+  /** Where the 3-gram sits in the literal. */
+  readonly off: number;
+}
+
+const LONG = 8;
+const FEW = 16;
+const TABLE_BITS = 18;
+
+function gram(a: number, b: number, c: number): number {
+  return ((a << 12) ^ (b << 6) ^ c) & ((1 << TABLE_BITS) - 1);
+}
+
+/** ASCII case folding, plus the two non-ASCII letters whose lower case is ASCII (K, İ). */
+export function fold(c: number): number {
+  if (c < 128) return c >= 65 && c <= 90 ? c + 32 : c;
+  return c === 0x212a ? 107 : c === 0x130 ? 105 : c;
+}
+
+/** `text` holds the lower-case literal at `at`, ignoring ASCII case. */
+export function foldedAt(text: string, lit: string, at: number): boolean {
+  if (at < 0 || at + lit.length > text.length) return false;
+  for (let i = 0; i < lit.length; i++) if (fold(text.charCodeAt(at + i)) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
+class GramTable {
+  readonly bits = new Uint32Array(1 << (TABLE_BITS - 5));
+  readonly lists = new Map<number, GramEntry[]>();
+
+  add(g: number, entry: GramEntry): void {
+    this.bits[g >>> 5]! |= 1 << (g & 31);
+    let list = this.lists.get(g);
+    if (!list) this.lists.set(g, (list = []));
+    list.push(entry);
+  }
+}
+
+function gramsOf(lit: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 2 < lit.length; i++) out.push(gram(lit.charCodeAt(i), lit.charCodeAt(i + 1), lit.charCodeAt(i + 2)));
+  return out;
+}
+
+export class SubstringIndex {
+  /** Length of the shortest literal: shorter texts hold none. */
+  readonly minLength: number;
+  private readonly long: GramTable | null = null;
+  /** Positions between samples of the long scan: the shortest long literal minus 2. */
+  private readonly stride: number = LONG - 2;
+  private readonly mid: GramTable | null = null;
+  private readonly few: Literal[] | null = null;
+  private readonly shortByFirst: Map<number, Literal[]> | null = null;
+  private readonly shortBits = new Uint32Array(2048);
+  private readonly nonAscii: Literal[] = [];
+
+  constructor(
+    literals: readonly Literal[],
+    private readonly folded: boolean,
+  ) {
+    const short: Literal[] = [];
+    const mid: Literal[] = [];
+    const long: Literal[] = [];
+    for (const e of literals) {
+      // Folding compares ASCII only; other literals are checked on lower-cased text.
+      if (folded && /[^\x00-\x7f]/.test(e.lit)) this.nonAscii.push(e);
+      else if (e.lit.length < 3) short.push(e);
+      else if (e.lit.length < LONG) mid.push(e);
+      else long.push(e);
+    }
+    // Lower-casing can lengthen a text (İ → i̇), so a non-ASCII literal bounds nothing.
+    this.minLength = this.nonAscii.length > 0 ? 1 : Math.min(Infinity, ...literals.map((e) => e.lit.length));
+    const freq = new Map<number, number>();
+    for (const e of [...mid, ...long]) for (const g of new Set(gramsOf(e.lit))) freq.set(g, (freq.get(g) ?? 0) + 1);
+    const f = (g: number): number => freq.get(g) ?? 0;
+    if (long.length > 0) {
+      this.stride = Math.min(...long.map((e) => e.lit.length)) - 2;
+      this.long = windowTable(long, f, this.stride);
+    }
+    if (mid.length > 0 && !folded && mid.length <= FEW) this.few = mid;
+    else if (mid.length > 0) this.mid = rarestTable(mid, f);
+    if (short.length > 0) {
+      this.shortByFirst = new Map();
+      for (const e of short) {
+        const c = folded ? fold(e.lit.charCodeAt(0)) : e.lit.charCodeAt(0);
+        this.shortBits[c >>> 5]! |= 1 << (c & 31);
+        let list = this.shortByFirst.get(c);
+        if (!list) this.shortByFirst.set(c, (list = []));
+        list.push(e);
+      }
+    }
+  }
+
+  scan(text: string, sink: ItemSink): void {
+    if (text.length < this.minLength) return;
+    if (this.nonAscii.length > 0) {
+      const lower = text.toLowerCase();
+      for (const e of this.nonAscii) if (lower.includes(e.lit)) sink.addAll(e.items);
+    }
+    if (this.shortByFirst !== null) this.scanShort(text, sink);
+    if (this.few !== null) for (const e of this.few) if (text.includes(e.lit)) sink.addAll(e.items);
+    if (this.mid !== null) this.scanGrams(this.mid, text, 1, sink);
+    if (this.long !== null && text.length >= LONG) this.scanGrams(this.long, text, this.stride, sink);
+  }
+
+  private scanShort(text: string, sink: ItemSink): void {
+    const bits = this.shortBits;
+    const folded = this.folded;
+    for (let i = 0; i < text.length; i++) {
+      const c = folded ? fold(text.charCodeAt(i)) : text.charCodeAt(i);
+      if ((bits[c >>> 5]! & (1 << (c & 31))) === 0) continue;
+      for (const e of this.shortByFirst!.get(c)!) {
+        if (folded ? foldedAt(text, e.lit, i) : text.startsWith(e.lit, i)) sink.addAll(e.items);
+      }
+    }
+  }
+
+  private scanGrams(table: GramTable, text: string, stride: number, sink: ItemSink): void {
+    const bits = table.bits;
+    const n = text.length;
+    if (this.folded) {
+      for (let p = 0; p + 2 < n; p += stride) {
+        let a = text.charCodeAt(p);
+        let b = text.charCodeAt(p + 1);
+        let c = text.charCodeAt(p + 2);
+        // fold(), inlined: the hottest loop of keyword search.
+        a = a < 128 ? (a >= 65 && a <= 90 ? a + 32 : a) : fold(a);
+        b = b < 128 ? (b >= 65 && b <= 90 ? b + 32 : b) : fold(b);
+        c = c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : fold(c);
+        const g = gram(a, b, c);
+        if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
+          for (const e of table.lists.get(g)!) if (foldedAt(text, e.lit, p - e.off)) sink.addAll(e.items);
+        }
+      }
+      return;
+    }
+    for (let p = 0; p + 2 < n; p += stride) {
+      const g = gram(text.charCodeAt(p), text.charCodeAt(p + 1), text.charCodeAt(p + 2));
+      if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
+        for (const e of table.lists.get(g)!) if (text.startsWith(e.lit, p - e.off)) sink.addAll(e.items);
+      }
+    }
+  }
+}
+
+/** Each literal under its rarest 3-gram (read at every position). */
+function rarestTable(literals: readonly Literal[], freq: (g: number) => number): GramTable {
+  const table = new GramTable();
+  for (const e of literals) {
+    const grams = gramsOf(e.lit);
+    let off = 0;
+    for (let i = 1; i < grams.length; i++) if (freq(grams[i]!) < freq(grams[off]!)) off = i;
+    table.add(grams[off]!, { lit: e.lit, items: e.items, off });
+  }
+  return table;
+}
+
+/**
+ * Each literal under `stride` consecutive 3-grams, the window whose grams are rarest, so a
+ * scan reading every stride-th position meets one of them wherever the literal stands.
+ */
+function windowTable(literals: readonly Literal[], freq: (g: number) => number, stride: number): GramTable {
+  const table = new GramTable();
+  for (const e of literals) {
+    const grams = gramsOf(e.lit);
+    let best = 0;
+    let bestCost = Infinity;
+    for (let w = 0; w + stride <= grams.length; w++) {
+      let cost = 0;
+      for (let k = w; k < w + stride; k++) cost += freq(grams[k]!);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = w;
+      }
+    }
+    // A gram twice in the window is filed twice: each offset is a different alignment.
+    for (let off = best; off < best + stride; off++) table.add(grams[off]!, { lit: e.lit, items: e.items, off });
+  }
+  return table;
+}
