@@ -1,6 +1,7 @@
 import { InputError } from '../../core/index.js';
 import { parseCondition, expandPattern, type ConditionNode } from './condition.js';
 import { EventView, FieldTable } from './event-view.js';
+import { SubstringIndex } from '../substrings.js';
 import { cidrTest, regexTest, requiredRegexLiteral, stringTest, type Literal, type TextTest } from './match.js';
 import {
   base64,
@@ -351,17 +352,47 @@ function stringsPred(field: string, strings: readonly SigmaString[], cased: bool
     else if (shape.op === 'suffix') suffixes.push(shape.lit);
     else contains.push(shape.lit);
   }
+  const hasPrefix = affixTest(prefixes, (t, n) => t.slice(0, n));
+  const hasSuffix = affixTest(suffixes, (t, n) => t.slice(t.length - n));
+  const hasSubstring = substringTest(contains, cased);
   const test: TextTest = anyText
     ? () => true
-    : (t) => {
-        if (exact.has(t)) return true;
-        for (const p of prefixes) if (t.startsWith(p)) return true;
-        for (const x of suffixes) if (t.endsWith(x)) return true;
-        for (const c of contains) if (t.includes(c)) return true;
-        for (const g of globs) if (g(t)) return true;
-        return false;
-      };
+    : (t) => exact.has(t) || hasPrefix(t) || hasSuffix(t) || hasSubstring(t) || globs.some((g) => g(t));
   return onText(field, opts, cased, test, indexable ? atoms : null);
+}
+
+/**
+ * Whether a text starts (or ends) with one of the literals: a loop for a few, and for long
+ * lists (hundreds of DLL names) a set probed once per distinct literal length.
+ */
+function affixTest(literals: readonly string[], cut: (t: string, n: number) => string): TextTest {
+  if (literals.length === 0) return () => false;
+  const isPrefix = cut('ab', 1) === 'a';
+  if (literals.length <= 8) {
+    return isPrefix ? (t) => literals.some((p) => t.startsWith(p)) : (t) => literals.some((x) => t.endsWith(x));
+  }
+  const set = new Set(literals);
+  const lengths = [...new Set(literals.map((l) => l.length))].sort((a, b) => a - b);
+  return (t) => {
+    for (const n of lengths) {
+      if (n > t.length) return false;
+      if (set.has(cut(t, n))) return true;
+    }
+    return false;
+  };
+}
+
+/** Whether a text contains one of the literals: `includes` for a few, an index for many. */
+function substringTest(literals: readonly string[], cased: boolean): TextTest {
+  if (literals.length === 0) return () => false;
+  if (literals.length <= 16 || cased) return (t) => literals.some((c) => t.includes(c));
+  const index = new SubstringIndex(literals.map((lit) => ({ lit, items: [0] })), false);
+  const sink = { hit: false, addAll(): void { this.hit = true; } };
+  return (t) => {
+    sink.hit = false;
+    index.scan(t, sink);
+    return sink.hit;
+  };
 }
 
 /** The shape of a wildcard string when it is one literal with stars only at its ends. */
