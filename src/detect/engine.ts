@@ -253,6 +253,11 @@ export class SigmaEngine {
     return [];
   }
 
+  /** Forgets the field values remembered so far, as if no event had been seen. */
+  forget(): void {
+    for (const index of this.combined.values()) index?.forget();
+  }
+
   /** Numbers for `rules check` and benchmarks. */
   stats(): { buckets: number; variants: number } {
     return { buckets: this.buckets.size, variants: this.variants.length };
