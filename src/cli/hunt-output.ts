@@ -13,6 +13,9 @@ export interface HuntSummary {
   readonly rulesLoaded: number;
   readonly rulesUnmapped: number;
   readonly problems: number;
+  readonly firstTimestamp: string | null;
+  readonly lastTimestamp: string | null;
+  readonly busiestDates: Array<{ date: string; detections: number }>;
 }
 
 const LEVEL_ORDER = ['critical', 'high', 'medium', 'low', 'informational'];
@@ -52,9 +55,21 @@ export function summarize(result: HuntResult): HuntSummary {
       .map(([rule_title, e]) => ({ rule_title, ...e }))
       .sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level) || b.detections - a.detections),
     stats: result.stats,
+    ...timeSpan(result.detections),
     rulesLoaded: result.build.rules,
     rulesUnmapped: result.build.unmapped.length,
     problems: result.problems.length,
+  };
+}
+
+function timeSpan(detections: readonly HuntDetection[]): Pick<HuntSummary, 'firstTimestamp' | 'lastTimestamp' | 'busiestDates'> {
+  const stamped = detections.map((d) => d.timestamp).filter((t): t is string => t !== null).sort();
+  const byDate = new Map<string, number>();
+  for (const t of stamped) byDate.set(t.slice(0, 10), (byDate.get(t.slice(0, 10)) ?? 0) + 1);
+  return {
+    firstTimestamp: stamped[0] ?? null,
+    lastTimestamp: stamped[stamped.length - 1] ?? null,
+    busiestDates: [...byDate].map(([date, n]) => ({ date, detections: n })).sort((a, b) => b.detections - a.detections).slice(0, 3),
   };
 }
 
@@ -127,19 +142,19 @@ function truncate(s: string, n: number): string {
 
 /** The timeline, one line per detection, as an analyst reads it on a terminal. */
 export function timelineTable(detections: readonly HuntDetection[], st: Style, width = 200): string {
-  const out: string[] = [];
+  if (detections.length === 0) return '';
+  const out: string[] = [st.bold('Timestamp · Computer · Channel:EventID · RecordID · Level · Rule · ATT&CK · Kill chain · Details')];
   for (const d of detections) {
     const ts = d.timestamp ? d.timestamp.replace('T', ' ').replace(/(\.\d{3})\d*Z$/, '$1') : '-';
     const where = `${shortChannel(d.channel)}:${d.event_id ?? '-'}`;
     const attack = [d.techniques.join(','), d.tactic_names.join(',')].filter(Boolean).join(' ');
     const phase = d.kill_chain_phase ? PHASE_SHORT[d.kill_chain_phase] ?? d.kill_chain_phase : '-';
-    const matched = Object.entries(d.matched).map(([k, v]) => `${k}: ${v.replace(/\s+/g, ' ')}`).join(' ¦ ');
-    const head = `${ts} · ${d.computer ?? '-'} · ${where} · ${LEVEL_SHORT[d.level]} · ${d.rule_title}`;
-    out.push(
-      `${st.level(d.level, head)} · ${attack || '-'} · ${phase} · ${st.dim(truncate(matched, Math.max(40, width - head.length - attack.length - 20)))}`,
-    );
+    const details = Object.entries(d.matched).map(([k, v]) => `${k}: ${v.replace(/\s+/g, ' ')}`).join(' ¦ ');
+    const head = `${ts} · ${d.computer ?? '-'} · ${where} · ${d.event_record_id ?? d.record} · ${LEVEL_SHORT[d.level]} · ${d.rule_title}`;
+    const room = Math.max(40, width - head.length - attack.length - phase.length - 9);
+    out.push(`${st.level(d.level, head)} · ${attack || '-'} · ${phase} · ${st.dim(truncate(details || '-', room))}`);
   }
-  return out.join('\n') + (out.length ? '\n' : '');
+  return out.join('\n') + '\n';
 }
 
 export function summaryText(s: HuntSummary, problems: readonly ItemProblem[], st: Style): string {
@@ -148,6 +163,17 @@ export function summaryText(s: HuntSummary, problems: readonly ItemProblem[], st
     `  detections by level: ${LEVEL_ORDER.map((l) => st.level(l, `${l} ${s.byLevel[l] ?? 0}`)).join(' · ')}`,
   );
   lines.push(`  total detections: ${s.stats.detections} from ${s.byRule.length} rules`);
+  if (s.stats.events > 0) {
+    const pct = (100 * s.stats.eventsWithHits) / s.stats.events;
+    lines.push(
+      `  events with hits / total events: ${s.stats.eventsWithHits} / ${s.stats.events} ` +
+        `(data reduction: ${s.stats.events - s.stats.eventsWithHits} events, ${(100 - pct).toFixed(2)} %)`,
+    );
+  }
+  if (s.firstTimestamp) lines.push(`  first timestamp: ${s.firstTimestamp} · last timestamp: ${s.lastTimestamp}`);
+  if (s.busiestDates.length > 0) {
+    lines.push(`  dates with most detections: ${s.busiestDates.map((d) => `${d.date} (${d.detections})`).join(', ')}`);
+  }
   if (s.byHost.length > 0) {
     lines.push('', st.bold('  Hosts (most severe first)'));
     for (const h of s.byHost.slice(0, 10)) lines.push(`    ${h.computer}: ${h.detections} (critical ${h.critical}, high ${h.high})`);

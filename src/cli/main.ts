@@ -33,7 +33,7 @@ program
   .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'jsonl', 'csv']).default('table'))
   .option('-o, --out <file>', 'write detections to a file instead of standard output')
   .option('--placeholders <file>', 'YAML file of values for |expand placeholders (name: [values])')
-  .option('-t, --threads <n>', 'worker threads (default: one per core for inputs of 64 MiB or more)', (v) => {
+  .option('-t, --threads <n>', 'worker threads (default: one per core for inputs of 256 MiB or more)', (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of 1 or more');
     return n;

@@ -40,7 +40,7 @@ export interface HuntOptions {
   readonly placeholders?: ReadonlyMap<string, readonly string[]>;
   /** Called after each file, and within big files, with bytes done of the total. */
   readonly onProgress?: (done: number, total: number, file: string) => void;
-  /** Worker threads; default: one per core when the input is 64 MiB or more, else 1. */
+  /** Worker threads; default: one per core when the input is 256 MiB or more, else 1. */
   readonly threads?: number;
 }
 
@@ -50,6 +50,8 @@ export interface HuntStats {
   events: number;
   badRecords: number;
   detections: number;
+  /** Events that matched at least one rule (what an analyst has to look at). */
+  eventsWithHits: number;
   ms: number;
   threads: number;
 }
@@ -78,7 +80,10 @@ export function eventTimestamp(event: EventRecord): string | null {
 function detectionOf(engine: SigmaEngine, rule: LoadedRule, event: EventRecord, file: string, record: number): HuntDetection {
   const r = rule.rule;
   const matched: Record<string, string> = {};
-  for (const f of engine.explain(event, rule)) {
+  const fields = engine.explain(event, rule);
+  // The event id is shown on its own; list it as a reason only when it is the only one.
+  const shown = fields.length > 1 ? fields.filter((f) => f !== 'EventID') : fields;
+  for (const f of shown) {
     const v = fieldValue(event, f);
     matched[f] = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   }
@@ -112,6 +117,7 @@ export interface FileScan {
   readonly baseMatches: Array<{ ruleId?: string; ruleName?: string; event: EventRecord; timeMs: number; detection: HuntDetection }>;
   readonly problems: ItemProblem[];
   readonly events: number;
+  readonly eventsWithHits: number;
   readonly badRecords: number;
 }
 
@@ -135,9 +141,10 @@ export class FileScanner {
   }
 
   scan(file: EventFile): FileScan {
-    const out: FileScan = { detections: [], baseMatches: [], problems: [], events: 0, badRecords: 0 };
+    const out: FileScan = { detections: [], baseMatches: [], problems: [], events: 0, eventsWithHits: 0, badRecords: 0 };
     const needed = this.correlations.referencedRules;
     let events = 0;
+    let withHits = 0;
     let bad = 0;
     for (const item of readEventFile(file)) {
       if (!item.ok) {
@@ -146,6 +153,7 @@ export class FileScanner {
         continue;
       }
       events++;
+      const before = out.detections.length;
       for (const rule of this.engine.match(item.event)) {
         const d = detectionOf(this.engine, rule, item.event, file.path, item.record);
         // A rule that only feeds a correlation (generate: false) raises no alert of its own.
@@ -156,14 +164,15 @@ export class FileScanner {
           if (!Number.isNaN(ms)) out.baseMatches.push({ ruleId: rule.rule.id, ruleName: rule.rule.name, event: item.event, timeMs: ms, detection: d });
         }
       }
+      if (out.detections.length > before) withHits++;
     }
-    return { ...out, events, badRecords: bad };
+    return { ...out, events, eventsWithHits: withHits, badRecords: bad };
   }
 }
 
 /** How many worker threads a hunt uses when not told: one per core for big inputs, else none. */
 export function defaultThreads(totalBytes: number): number {
-  return totalBytes >= 64 * 1048576 ? availableParallelism() : 1;
+  return totalBytes >= 256 * 1048576 ? availableParallelism() : 1;
 }
 
 /**
@@ -178,7 +187,7 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(total), found.files.length));
   const scanner = new FileScanner(corpus, opts);
   const problems: ItemProblem[] = [...found.problems, ...scanner.correlations.problems];
-  const stats: HuntStats = { files: found.files.length, bytes: total, events: 0, badRecords: 0, detections: 0, ms: 0, threads };
+  const stats: HuntStats = { files: found.files.length, bytes: total, events: 0, eventsWithHits: 0, badRecords: 0, detections: 0, ms: 0, threads };
   const scans: FileScan[] = [];
   let done = 0;
   const collect = (file: EventFile, scan: FileScan): void => {
@@ -200,6 +209,7 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
     detections.push(...scan.detections);
     problems.push(...scan.problems);
     stats.events += scan.events;
+    stats.eventsWithHits += scan.eventsWithHits;
     stats.badRecords += scan.badRecords;
     for (const m of scan.baseMatches) baseMatches.push({ ruleId: m.ruleId, ruleName: m.ruleName, event: m.event, timeMs: m.timeMs, ref: m.detection });
   }
