@@ -31,7 +31,7 @@ export async function huntCommand(paths: string[], flags: HuntFlags): Promise<vo
       (corpus.problems.length ? ` (${corpus.problems.length} rule files failed; see \`lianfang rules check\`)` : '') + '\n');
   }
   const bar = interactive
-    ? new cliProgress.SingleBar({ format: 'Scanning [{bar}] {percentage}% | {value}/{total} MiB | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: err }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: 'Scanning [{bar}] {percentage}% | {value}/{total} MiB | {duration_formatted}', hideCursor: true, clearOnComplete: true, stream: err }, cliProgress.Presets.shades_classic)
     : null;
   const mib = (b: number): number => Math.round(b / 1048576);
   let started = false;
