@@ -15,3 +15,4 @@ export { SYSTEM_ACTOR, systemContext } from './context.js';
 export { newId } from './ids.js';
 export type { Clock } from './time.js';
 export { systemClock, parseTimestamp } from './time.js';
+export { walkFiles } from './files.js';

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import type { ItemProblem } from '../core/index.js';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { walkFiles, type ItemProblem } from '../core/index.js';
 import { parseRuleFile } from './sigma/parse.js';
 import type { SigmaCorrelation, SigmaFilter, SigmaRule } from './sigma/types.js';
 
@@ -18,24 +18,9 @@ const RULE_EXTENSIONS = new Set(['.yml', '.yaml']);
 /** Rule files under the given files and folders, sorted, so runs are repeatable. */
 export function findRuleFiles(paths: readonly string[]): { files: string[]; problems: ItemProblem[] } {
   const files: string[] = [];
-  const problems: ItemProblem[] = [];
-  const walk = (path: string, top: boolean): void => {
-    let st;
-    try {
-      st = statSync(path);
-    } catch (err) {
-      problems.push({ where: path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(path).sort()) {
-        if (!name.startsWith('.')) walk(join(path, name), false);
-      }
-    } else if (top || RULE_EXTENSIONS.has(extname(path).toLowerCase())) {
-      files.push(path);
-    }
-  };
-  for (const p of paths) walk(p, true);
+  const problems = walkFiles(paths, (path, _st, named) => {
+    if (named || RULE_EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
+  });
   return { files, problems };
 }
 

@@ -1,6 +1,6 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import type { EventRecord, ItemProblem } from '../core/index.js';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { walkFiles, type EventRecord, type ItemProblem } from '../core/index.js';
 import { readEvtx } from './evtx/index.js';
 import { readEventXml } from './winxml/index.js';
 import { flattenWinlogbeat, readJsonEvents } from './jsonl.js';
@@ -31,23 +31,10 @@ export function eventFileKind(path: string): EventFileKind | undefined {
  */
 export function findEventFiles(paths: readonly string[]): { files: EventFile[]; problems: ItemProblem[] } {
   const files: EventFile[] = [];
-  const problems: ItemProblem[] = [];
-  const walk = (path: string, top: boolean): void => {
-    let st;
-    try {
-      st = statSync(path);
-    } catch (err) {
-      problems.push({ where: path, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(path).sort()) if (!name.startsWith('.')) walk(join(path, name), false);
-      return;
-    }
-    const kind = eventFileKind(path) ?? (top ? 'jsonl' : undefined);
+  const problems = walkFiles(paths, (path, st, named) => {
+    const kind = eventFileKind(path) ?? (named ? 'jsonl' : undefined);
     if (kind) files.push({ path, kind, size: st.size });
-  };
-  for (const p of paths) walk(p, true);
+  });
   return { files, problems };
 }
 
