@@ -1,4 +1,4 @@
-import type { IndexAtom } from './sigma/compile.js';
+import type { IndexAtom } from './sigma/pred.js';
 import type { EventRecord, FieldValue } from '../core/index.js';
 import type { EventView, FieldTable } from './sigma/event-view.js';
 import { SubstringIndex } from './substrings.js';

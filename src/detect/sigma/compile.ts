@@ -1,46 +1,20 @@
-import { InputError } from '../../core/index.js';
-import { parseCondition, expandPattern, type ConditionNode } from './condition.js';
-import { EventView, FieldTable } from './event-view.js';
 import { SubstringIndex } from '../substrings.js';
-import { cidrTest, regexTest, requiredRegexLiteral, stringTest, type Literal, type TextTest } from './match.js';
-import {
-  base64,
-  base64OffsetVariants,
-  bytesToBinaryString,
-  hasWildcards,
-  literalString,
-  mapLiterals,
-  parseSigmaString,
-  plainText,
-  utf16Bytes,
-  windashVariants,
-  wrapAny,
-  ANY as ANY_PART,
-  type SigmaString,
-} from './sigma-string.js';
+import { parseCondition, expandPattern, type ConditionNode } from './condition.js';
+import type { EventView, FieldTable } from './event-view.js';
+import { cidrTest, regexTest, requiredRegexLiteral, stringTest, type TextTest } from './match.js';
+import { toClosure, type IndexAtom, type Pred, type Test } from './pred.js';
+import { ANY as ANY_PART, mapLiterals, type SigmaString } from './sigma-string.js';
 import type { FieldCondition, SearchIdentifier, SigmaScalar } from './types.js';
+import { fail, guard, shapedStrings } from './values.js';
 
-/** A necessary condition for a rule: field text must satisfy the literal. */
-export interface IndexAtom extends Literal {
-  /** Event field name (after logsource renames); '' means any field (keywords). */
-  readonly field: string;
-}
+export type { IndexAtom, Pred } from './pred.js';
+export { toClosure, necessaryAtoms, matchedFields, requiredEquals } from './pred.js';
+export { FieldTable, EventView } from './event-view.js';
 
-type Test = (v: EventView) => boolean;
-
-/** A compiled predicate tree: closures to run, structure to index and explain. */
-export type Pred =
-  | { readonly k: 'and' | 'or'; readonly args: readonly Pred[] }
-  | { readonly k: 'not'; readonly arg: Pred }
-  | { readonly k: 'const'; readonly value: boolean }
-  | {
-      readonly k: 'test';
-      readonly field: string;
-      /** Any one of these must hold for the test to pass; null when unknown. */
-      readonly atoms: readonly IndexAtom[] | null;
-      readonly fn: Test;
-    };
-
+/**
+ * Compiles a rule's detection into a predicate tree (see pred.ts): conditions into and/or/not,
+ * each `Field|modifiers: values` into one test closure over the event's field cache.
+ */
 export interface CompileOptions {
   readonly table: FieldTable;
   /** Sigma field name → event field name, from the logsource mapping. */
@@ -57,9 +31,6 @@ const MODIFIERS = new Set([
 const NUMERIC = new Set(['lt', 'lte', 'gt', 'gte']);
 const TIME_PARTS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
 
-function fail(where: string, reason: string): never {
-  throw new InputError('DETECT_RULE_INVALID', reason, where);
-}
 
 /** Compiles a detection block and its condition(s) into one predicate. */
 export function compileDetection(
@@ -178,7 +149,7 @@ export function compileFieldCondition(fc: FieldCondition, opts: CompileOptions):
   }
   if (isPlainString(mods) && fc.values.every((x) => x !== null)) {
     // The common case: text values only. One test per field condition, the text read once.
-    const groups = fc.values.map((value) => shapedStrings(fc, field, value, mods, opts));
+    const groups = fc.values.map((value) => shapedStrings(fc, field, value, opts.placeholders));
     const plain = mods.all
       ? andOf(groups.map((g) => stringsPred(field, g, mods.cased, opts)))
       : stringsPred(field, groups.flat(), mods.cased, opts);
@@ -242,21 +213,12 @@ function compileValue(fc: FieldCondition, field: string, value: SigmaScalar, mod
   if (mods.timePart) return timePred(fc, field, value, mods, opts);
   if (mods.numeric) return numericPred(fc, field, value, mods, opts);
   if (mods.fieldref) return fieldrefPred(fc, field, value, mods, opts);
-  return stringsPred(field, shapedStrings(fc, field, value, mods, opts), mods.cased, opts);
+  return stringsPred(field, shapedStrings(fc, field, value, opts.placeholders), mods.cased, opts);
 }
 
 function testOf(p: Pred): Test {
   if (p.k !== 'test') throw new Error('expected a test predicate');
   return p.fn;
-}
-
-function guard<T>(fc: FieldCondition, build: () => T): T {
-  try {
-    return build();
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    return fail(fc.where, (err as Error).message);
-  }
 }
 
 function regexTextTest(fc: FieldCondition, value: SigmaScalar, mods: ModifierSet): TextTest {
@@ -307,22 +269,8 @@ function onText(field: string, opts: CompileOptions, cased: boolean, test: TextT
   return { k: 'test', field, atoms, fn };
 }
 
-type Encoded = SigmaString | Uint8Array;
-
 function isPlainString(m: ModifierSet): boolean {
   return !m.re && !m.cidr && !m.exists && !m.fieldref && m.numeric === null && m.timePart === null;
-}
-
-/** A value after its modifiers: the wildcard strings it stands for (none: never matches). */
-function shapedStrings(fc: FieldCondition, field: string, value: SigmaScalar, _mods: ModifierSet, opts: CompileOptions): SigmaString[] {
-  let values: Encoded[] | null = [typeof value === 'string' ? parseSigmaString(value) : literalString(String(value))];
-  for (const mod of fc.modifiers) {
-    values = applyModifier(fc, mod, values, opts);
-    if (values === null) return [];
-  }
-  const strings = values.map((x) => (x instanceof Uint8Array ? literalString(bytesToBinaryString(x)) : x));
-  // Keywords are searched anywhere in a value, as full-text search does.
-  return field === '' ? strings.map((s) => wrapAny(s, true, true)) : strings;
 }
 
 /**
@@ -407,86 +355,6 @@ function simpleShape(s: SigmaString): { op: 'eq' | 'prefix' | 'suffix' | 'contai
   const mid = s[1];
   if (n === 3 && first === ANY_PART && last === ANY_PART && typeof mid === 'string') return { op: 'contains', lit: mid };
   return null;
-}
-
-function textOf(fc: FieldCondition, x: Encoded, mod: string): string {
-  if (x instanceof Uint8Array) return bytesToBinaryString(x);
-  if (hasWildcards(x)) fail(fc.where, `'${mod}' cannot encode a value with wildcards ('${plainText(x)}')`);
-  return plainText(x);
-}
-
-function bytesOf(fc: FieldCondition, x: Encoded, mod: string): Uint8Array {
-  return x instanceof Uint8Array ? x : new TextEncoder().encode(textOf(fc, x, mod));
-}
-
-function asString(x: Encoded): SigmaString {
-  return x instanceof Uint8Array ? literalString(bytesToBinaryString(x)) : x;
-}
-
-/** Applies one value-shaping modifier; returns null when the value can never match. */
-function applyModifier(fc: FieldCondition, mod: string, values: Encoded[], opts: CompileOptions): Encoded[] | null {
-  switch (mod) {
-    case 'contains':
-      return values.map((x) => wrapAny(asString(x), true, true));
-    case 'startswith':
-      return values.map((x) => wrapAny(asString(x), false, true));
-    case 'endswith':
-      return values.map((x) => wrapAny(asString(x), true, false));
-    case 'windash':
-      return values.flatMap((x) => guard(fc, () => windashVariants(asString(x))));
-    case 'base64':
-      return values.map((x) => literalString(base64(bytesOf(fc, x, mod))));
-    case 'base64offset':
-      return values.flatMap((x) => base64OffsetVariants(bytesOf(fc, x, mod)).map(literalString));
-    case 'utf16le':
-    case 'wide':
-      return values.map((x) => utf16Bytes(textOf(fc, x, mod), 'le', false));
-    case 'utf16be':
-      return values.map((x) => utf16Bytes(textOf(fc, x, mod), 'be', false));
-    case 'utf16':
-      return values.map((x) => utf16Bytes(textOf(fc, x, mod), 'le', true));
-    case 'expand': {
-      const out = values.flatMap((x) => expandPlaceholders(asString(x), opts.placeholders));
-      return out.length === 0 ? null : out;
-    }
-    default:
-      return values; // flags (all, cased, neq) handled elsewhere
-  }
-}
-
-/** Replaces `%name%` placeholders with every configured value; none configured → no values. */
-function expandPlaceholders(s: SigmaString, placeholders: ReadonlyMap<string, readonly string[]> | undefined): SigmaString[] {
-  let results: SigmaString[] = [[]];
-  for (const part of s) {
-    if (typeof part !== 'string') {
-      results = results.map((r) => [...r, part]);
-      continue;
-    }
-    // `\%` is a literal percent sign, not the start of a placeholder.
-    const pieces = part.split(/(\\%|%[A-Za-z0-9_-]+%)/);
-    for (const raw of pieces) {
-      if (!raw) continue;
-      const piece = raw === '\\%' ? '%' : raw;
-      const m = raw === '\\%' ? null : /^%([A-Za-z0-9_-]+)%$/.exec(piece);
-      if (!m) {
-        results = results.map((r) => [...r, piece]);
-        continue;
-      }
-      const vals = placeholders?.get(m[1]!) ?? [];
-      results = results.flatMap((r) => vals.map((v) => [...r, ...parseSigmaString(v)]));
-    }
-  }
-  return results.map((r) => mergeParts(r));
-}
-
-function mergeParts(parts: SigmaString): SigmaString {
-  const out: (string | 0 | 1)[] = [];
-  for (const p of parts) {
-    const last = out[out.length - 1];
-    if (typeof p === 'string' && typeof last === 'string') out[out.length - 1] = last + p;
-    else out.push(p);
-  }
-  return out;
 }
 
 function numericPred(fc: FieldCondition, field: string, value: SigmaScalar, mods: ModifierSet, opts: CompileOptions): Pred {
@@ -581,141 +449,3 @@ function fieldrefPred(fc: FieldCondition, field: string, value: SigmaScalar, mod
   };
 }
 
-/** Turns a predicate tree into one closure. */
-export function toClosure(p: Pred): Test {
-  switch (p.k) {
-    case 'const': {
-      const value = p.value;
-      return () => value;
-    }
-    case 'test':
-      return p.fn;
-    case 'not': {
-      const f = toClosure(p.arg);
-      return (v) => !f(v);
-    }
-    case 'and': {
-      const fs = p.args.map(toClosure);
-      if (fs.length === 2) {
-        const [a, b] = fs as [Test, Test];
-        return (v) => a(v) && b(v);
-      }
-      return (v) => {
-        for (const f of fs) if (!f(v)) return false;
-        return true;
-      };
-    }
-    case 'or': {
-      const fs = p.args.map(toClosure);
-      if (fs.length === 2) {
-        const [a, b] = fs as [Test, Test];
-        return (v) => a(v) || b(v);
-      }
-      return (v) => {
-        for (const f of fs) if (f(v)) return true;
-        return false;
-      };
-    }
-  }
-}
-
-/**
- * A set of atoms at least one of which holds whenever `p` does, or null if none is known.
- * The engine only evaluates a rule for events that satisfy one of its atoms.
- */
-export function necessaryAtoms(p: Pred): readonly IndexAtom[] | null {
-  switch (p.k) {
-    case 'const':
-      return p.value ? null : [];
-    case 'test':
-      return p.atoms;
-    case 'not':
-      return null;
-    case 'or': {
-      const out: IndexAtom[] = [];
-      for (const a of p.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms === null) return null;
-        out.push(...atoms);
-      }
-      return out;
-    }
-    case 'and': {
-      let best: readonly IndexAtom[] | null = null;
-      for (const a of p.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms !== null && (best === null || atomCost(atoms) < atomCost(best))) best = atoms;
-      }
-      return best;
-    }
-  }
-}
-
-/** Lower is a better index key: few atoms with long literals; exact values best. */
-function atomCost(atoms: readonly IndexAtom[]): number {
-  let cost = 0;
-  for (const a of atoms) {
-    const weight = a.op === 'eq' ? 1 : a.op === 'contains' ? 4 : 2;
-    cost += weight * (1 + 8 / (1 + a.lit.length)) * (a.field === '' ? 8 : 1);
-  }
-  return cost;
-}
-
-/** Fields whose tests held in a matching event (positive branches only), for the alert. */
-export function matchedFields(p: Pred, v: EventView, out: Set<string>): boolean {
-  switch (p.k) {
-    case 'const':
-      return p.value;
-    case 'test': {
-      const ok = p.fn(v);
-      if (ok && p.field !== '') out.add(p.field);
-      return ok;
-    }
-    case 'not':
-      return !toClosure(p.arg)(v);
-    case 'and': {
-      const local = new Set<string>();
-      for (const a of p.args) if (!matchedFields(a, v, local)) return false;
-      for (const f of local) out.add(f);
-      return true;
-    }
-    case 'or': {
-      let any = false;
-      for (const a of p.args) if (matchedFields(a, v, out)) any = true;
-      return any;
-    }
-  }
-}
-
-export { FieldTable, EventView };
-
-/**
- * The values a field must equal for `p` to hold (case-folded), or null if `p` does not pin
- * the field. The engine uses it to file a rule under the event ids its detection names.
- */
-export function requiredEquals(p: Pred, field: string): string[] | null {
-  switch (p.k) {
-    case 'test':
-      return p.field === field && p.atoms !== null && p.atoms.length > 0 && p.atoms.every((a) => a.op === 'eq')
-        ? p.atoms.map((a) => a.lit)
-        : null;
-    case 'and': {
-      for (const a of p.args) {
-        const v = requiredEquals(a, field);
-        if (v !== null) return v;
-      }
-      return null;
-    }
-    case 'or': {
-      const out: string[] = [];
-      for (const a of p.args) {
-        const v = requiredEquals(a, field);
-        if (v === null) return null;
-        out.push(...v);
-      }
-      return out;
-    }
-    default:
-      return null;
-  }
-}
