@@ -84,6 +84,8 @@ export class SigmaEngine {
   /** Raw `Channel` + `EventID` of events seen → their combined index (bounded). */
   private readonly byEventKey = new Map<string, RuleIndex<Variant> | null>();
   private readonly variants: Variant[] = [];
+  /** A rule's variants, by rule index (for explaining a match). */
+  private readonly variantsOf: Variant[][] = [];
   private seenRule = new Int32Array(16);
   private gen = 0;
   /** Rule variants tested so far: events × rules actually evaluated (the index's saving). */
@@ -113,7 +115,10 @@ export class SigmaEngine {
       }
       const loaded: LoadedRule = { index: this.rules.length, rule, attack: attackFromTags(rule.tags) };
       try {
-        const variants = targets.targets.map((t) => this.compileVariant(loaded, t));
+        // All of a rule's variants compile, or none is kept.
+        const variants = targets.targets.map((t) => this.compileVariant(loaded, t)).map((v, i) => ({ ...v, id: this.variants.length + i }));
+        this.variants.push(...variants);
+        this.variantsOf[loaded.index] = variants;
         this.rules.push(loaded);
         targets.targets.forEach((t, i) => this.place(t, variants[i]!, pending));
       } catch (err) {
@@ -158,9 +163,7 @@ export class SigmaEngine {
     const filters = (this.opts.filters ?? []).filter((f) => filterApplies(f, r));
     const filterPreds = filters.map((f) => compileDetection(f.detection, [f.condition], f.conditionWhere, opts));
     if (extra.length + filterPreds.length > 0) pred = { k: 'and', args: [pred, ...extra, ...filterPreds] };
-    const variant: Variant = { id: this.variants.length, rule, pred, test: toClosure(pred) };
-    this.variants.push(variant);
-    return variant;
+    return { id: -1, rule, pred, test: toClosure(pred) };
   }
 
   private place(target: LogsourceTarget, variant: Variant, pending: Map<string, Variant[]>): void {
@@ -244,9 +247,7 @@ export class SigmaEngine {
   /** The event fields whose tests held for a rule the event matched: the alert's "why". */
   explain(event: EventRecord, rule: LoadedRule): string[] {
     const view = this.view.reset(event);
-    ++this.gen;
-    for (const v of this.variants) {
-      if (v.rule !== rule) continue;
+    for (const v of this.variantsOf[rule.index] ?? []) {
       const out = new Set<string>();
       if (matchedFields(v.pred, view, out)) return [...out];
     }
