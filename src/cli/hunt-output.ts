@@ -189,7 +189,7 @@ export function summaryText(s: HuntSummary, problems: readonly ItemProblem[], st
   const secs = s.stats.ms / 1000;
   lines.push(
     '',
-    `  scanned ${s.stats.files} files, ${(s.stats.bytes / 1048576).toFixed(1)} MiB, ${s.stats.events} events in ${secs.toFixed(2)} s ` +
+    `  scanned ${s.stats.files} files, ${(s.stats.bytes / 1048576).toFixed(1)} MiB, ${s.stats.events} events in ${secs.toFixed(2)} s including rule compilation ` +
       `(${Math.round(s.stats.events / Math.max(secs, 1e-3))} events/s, ${s.stats.threads} thread${s.stats.threads > 1 ? 's' : ''}) with ${s.rulesLoaded} rules` +
       (s.rulesUnmapped ? ` (${s.rulesUnmapped} rules for other log sources not used)` : ''),
   );
