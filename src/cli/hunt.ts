@@ -14,6 +14,9 @@ interface HuntFlags {
   color: boolean;
   quiet?: boolean;
   threads?: number;
+  excludeStatus: string;
+  timelineStart?: string;
+  timelineEnd?: string;
 }
 
 /** Exit codes: 0 completed; 1 completed but some input could not be read; 2 could not run. */
@@ -39,6 +42,9 @@ export async function huntCommand(paths: string[], flags: HuntFlags): Promise<vo
     minLevel: flags.minLevel,
     ignoreLogsource: flags.ignoreLogsource,
     threads: flags.threads,
+    excludeStatus: flags.excludeStatus.split(',').map((x) => x.trim()).filter(Boolean),
+    startMs: flags.timelineStart === undefined ? undefined : timeFlag('--timeline-start', flags.timelineStart),
+    endMs: flags.timelineEnd === undefined ? undefined : timeFlag('--timeline-end', flags.timelineEnd),
     placeholders: flags.placeholders ? readPlaceholders(flags.placeholders) : undefined,
     onProgress: (done, total) => {
       if (!bar) return;
@@ -85,6 +91,12 @@ function readPlaceholders(file: string): Map<string, string[]> {
     out.set(k.replace(/^%|%$/g, ''), (Array.isArray(v) ? v : [v]).map(String));
   }
   return out;
+}
+
+function timeFlag(name: string, text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) fail(`${name} '${text}' is not a time; use ISO 8601, e.g. 2024-01-31T00:00:00Z`);
+  return ms;
 }
 
 export function fail(message: string): never {

@@ -38,6 +38,9 @@ program
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of 1 or more');
     return n;
   })
+  .option('--exclude-status <list>', 'leave out rules with these statuses (comma-separated)', 'deprecated,unsupported')
+  .option('--timeline-start <time>', 'only events at or after this time (ISO 8601, e.g. 2024-01-31T00:00:00Z)')
+  .option('--timeline-end <time>', 'only events at or before this time (ISO 8601)')
   .option('--no-color', 'no colours in the table')
   .option('-q, --quiet', 'no progress bar and no summary on standard error')
   .action(huntCommand);

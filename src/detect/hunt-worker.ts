@@ -8,6 +8,9 @@ const scanner = new FileScanner(init, {
   minLevel: init.minLevel,
   ignoreLogsource: init.ignoreLogsource,
   placeholders: init.placeholders ? new Map(init.placeholders) : undefined,
+  excludeStatus: init.excludeStatus,
+  startMs: init.startMs,
+  endMs: init.endMs,
 });
 parentPort!.on('message', (file: EventFile) => {
   parentPort!.postMessage(scanner.scan(file));

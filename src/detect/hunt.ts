@@ -42,7 +42,14 @@ export interface HuntOptions {
   readonly onProgress?: (done: number, total: number, file: string) => void;
   /** Worker threads; default: one per core when the input is 256 MiB or more, else 1. */
   readonly threads?: number;
+  /** Rule statuses left out (Hayabusa's default leaves out deprecated and unsupported rules). */
+  readonly excludeStatus?: readonly string[];
+  /** Only events at or after / before this time (ms since the epoch) are scanned. */
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
+
+export const DEFAULT_EXCLUDED_STATUS: readonly string[] = ['deprecated', 'unsupported'];
 
 export interface HuntStats {
   files: number;
@@ -128,8 +135,14 @@ export class FileScanner {
   readonly correlations: CorrelationEngine;
   private readonly min: number;
 
+  private readonly window: { start: number; end: number } | null;
+
   constructor(corpus: Pick<RuleCorpus, 'rules' | 'filters' | 'correlations'>, opts: HuntOptions) {
-    const built = SigmaEngine.build(corpus.rules, {
+    const excluded = new Set((opts.excludeStatus ?? DEFAULT_EXCLUDED_STATUS).map((x) => x.toLowerCase()));
+    const rules = corpus.rules.filter((r) => !excluded.has((r.status ?? '').toLowerCase()));
+    this.window =
+      opts.startMs === undefined && opts.endMs === undefined ? null : { start: opts.startMs ?? -Infinity, end: opts.endMs ?? Infinity };
+    const built = SigmaEngine.build(rules, {
       ignoreLogsource: opts.ignoreLogsource,
       placeholders: opts.placeholders,
       filters: corpus.filters,
@@ -152,6 +165,7 @@ export class FileScanner {
         out.problems.push(item.problem);
         continue;
       }
+      if (this.window !== null && !this.inWindow(item.event)) continue;
       events++;
       const before = out.detections.length;
       for (const rule of this.engine.match(item.event)) {
@@ -167,6 +181,13 @@ export class FileScanner {
       if (out.detections.length > before) withHits++;
     }
     return { ...out, events, eventsWithHits: withHits, badRecords: bad };
+  }
+
+  /** Events without a readable time are kept: a time filter should not hide them silently. */
+  private inWindow(event: EventRecord): boolean {
+    const t = eventTimestamp(event);
+    const ms = t === null ? Number.NaN : Date.parse(t);
+    return Number.isNaN(ms) || (ms >= this.window!.start && ms <= this.window!.end);
   }
 }
 
@@ -253,6 +274,9 @@ async function scanOnWorkers(
     minLevel: opts.minLevel,
     ignoreLogsource: opts.ignoreLogsource,
     placeholders: opts.placeholders ? [...opts.placeholders] : undefined,
+    excludeStatus: opts.excludeStatus,
+    startMs: opts.startMs,
+    endMs: opts.endMs,
   };
   const run = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -283,6 +307,9 @@ export interface HuntWorkerInit {
   readonly minLevel?: SigmaLevel;
   readonly ignoreLogsource?: boolean;
   readonly placeholders?: Array<[string, readonly string[]]>;
+  readonly excludeStatus?: readonly string[];
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
 
 function correlationDetection(hit: CorrelationHit): HuntDetection {

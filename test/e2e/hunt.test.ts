@@ -123,6 +123,37 @@ describe('lianfang hunt', () => {
   });
 });
 
+describe('lianfang hunt filters', () => {
+  it('--timeline-start/--timeline-end keep only events in the window', async () => {
+    const logs = join(SAMPLES, 'Execution');
+    const all = jsonLines<Detection>((await lianfang(['hunt', logs, '--rules', RULES, '--format', 'jsonl', '-q'])).stdout);
+    const stamps = all.map((d) => d.timestamp!).filter(Boolean).sort();
+    const start = stamps[Math.floor(stamps.length / 4)]!;
+    const end = stamps[Math.floor((3 * stamps.length) / 4)]!;
+    const run = await lianfang(['hunt', logs, '--rules', RULES, '--format', 'jsonl', '-q', '--timeline-start', start, '--timeline-end', end]);
+    assert.equal(run.code, 0, run.stderr);
+    const inside = jsonLines<Detection>(run.stdout);
+    const expected = all.filter((d) => d.timestamp === null || (Date.parse(d.timestamp) >= Date.parse(start) && Date.parse(d.timestamp) <= Date.parse(end)));
+    assert.ok(inside.length > 0 && inside.length < all.length);
+    assert.equal(inside.length, expected.length);
+    const bad = await lianfang(['hunt', logs, '--rules', RULES, '--timeline-start', 'yesterday']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a time/);
+  });
+
+  it('leaves out deprecated and unsupported rules unless told otherwise', async () => {
+    const { dir, cleanup } = tempDir('lianfang-status-');
+    after(cleanup);
+    const rule = readFileSync(join(RULES, 'windows', 'file', 'file_event', 'file_event_win_hktl_mimikatz_files.yml'), 'utf8');
+    writeFileSync(join(dir, 'old.yml'), rule.replace(/^status: .*$/m, 'status: deprecated'));
+    const logs = join(SAMPLES, 'Credential Access', 'CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.jsonl');
+    const byDefault = await lianfang(['hunt', logs, '--rules', dir, '--format', 'jsonl', '-q']);
+    assert.equal(jsonLines(byDefault.stdout).length, 0);
+    const included = await lianfang(['hunt', logs, '--rules', dir, '--format', 'jsonl', '-q', '--exclude-status', '']);
+    assert.ok(jsonLines(included.stdout).length > 0);
+  });
+});
+
 describe('lianfang rules check', () => {
   it('compiles at least 99.5 % of the SigmaHQ corpus and lists every failure with file, line and reason', async () => {
     const dirs = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder', 'rules-compliance'].map((d) => join(SIGMA, d));
