@@ -76,6 +76,14 @@ function text(v: unknown): string | null {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
 }
 
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return '(too deeply nested to show)';
+  }
+}
+
 export function eventTimestamp(event: EventRecord): string | null {
   for (const f of TIME_FIELDS) {
     const v = text(fieldValue(event, f));
@@ -92,7 +100,7 @@ function detectionOf(engine: SigmaEngine, rule: LoadedRule, event: EventRecord, 
   const shown = fields.length > 1 ? fields.filter((f) => f !== 'EventID') : fields;
   for (const f of shown) {
     const v = fieldValue(event, f);
-    matched[f] = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+    matched[f] = typeof v === 'object' && v !== null ? safeJson(v) : String(v);
   }
   const id = event.EventID;
   return {

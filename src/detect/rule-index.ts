@@ -253,7 +253,7 @@ export class RuleIndex<T> {
  * Keyword search over every scalar value of an event (nested ones included), skipping values
  * too short to hold the shortest keyword: most fields are short ids and numbers.
  */
-function scanValues(v: EventRecord | FieldValue, f: FieldIndex, found: Found): void {
+function scanValues(v: EventRecord | FieldValue, f: FieldIndex, found: Found, depth = 0): void {
   if (v === null) return;
   if (typeof v === 'string') {
     if (v.length >= f.minLength) f.scanFolded(v, found);
@@ -264,9 +264,11 @@ function scanValues(v: EventRecord | FieldValue, f: FieldIndex, found: Found): v
     if (t.length >= f.minLength) f.scanFolded(t, found);
   } else if (typeof v === 'boolean') {
     if (f.minLength <= 5) f.scanFolded(String(v), found);
-  } else if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) scanValues(v[i]!, f, found);
-  } else {
-    for (const k in v) scanValues(v[k]!, f, found);
+  } else if (depth < MAX_VALUE_DEPTH) {
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) scanValues(v[i]!, f, found, depth + 1);
+    else for (const k in v) scanValues(v[k]!, f, found, depth + 1);
   }
 }
+
+/** Values nested deeper than this are not searched: real events are shallow, hostile ones not. */
+export const MAX_VALUE_DEPTH = 64;

@@ -51,9 +51,16 @@ function tokenize(text: string): Token[] {
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them']);
 
+/** Deeper nesting than any real rule needs; beyond it a hostile condition would exhaust the stack. */
+const MAX_DEPTH = 200;
+
 export function parseCondition(text: string): ConditionNode {
   const tokens = tokenize(text);
   let pos = 0;
+  let depth = 0;
+  const enter = (t: Token | undefined): void => {
+    if (++depth > MAX_DEPTH) fail(`condition nests deeper than ${MAX_DEPTH} levels`, t);
+  };
   const peek = (): Token | undefined => tokens[pos];
   const isWord = (t: Token | undefined, word: string): boolean => t !== undefined && t.text.toLowerCase() === word;
   const fail = (message: string, t: Token | undefined): never => {
@@ -78,8 +85,11 @@ export function parseCondition(text: string): ConditionNode {
   }
   function parseNot(): ConditionNode {
     if (isWord(peek(), 'not')) {
+      enter(peek());
       pos++;
-      return { op: 'not', arg: parseNot() };
+      const arg = parseNot();
+      depth--;
+      return { op: 'not', arg };
     }
     return parsePrimary();
   }
@@ -87,10 +97,12 @@ export function parseCondition(text: string): ConditionNode {
     const t = peek();
     if (t === undefined) return fail('condition ends where an identifier or ( was expected', t);
     if (t.text === '(') {
+      enter(t);
       pos++;
       const inner = parseOr();
       if (peek()?.text !== ')') fail("missing ')'", peek());
       pos++;
+      depth--;
       return inner;
     }
     if (t.text === ')') return fail("unexpected ')'", t);

@@ -103,11 +103,15 @@ export class EventView {
   }
 }
 
-function collectTexts(v: FieldValue, out: string[]): void {
+/** Deeper values are not searched: real events are shallow; hostile ones could exhaust the stack. */
+const MAX_DEPTH = 64;
+
+function collectTexts(v: FieldValue, out: string[], depth = 0): void {
   if (v === null) return;
   if (typeof v === 'object') {
-    if (Array.isArray(v)) for (const x of v) collectTexts(x, out);
-    else for (const k in v) collectTexts(v[k]!, out);
+    if (depth >= MAX_DEPTH) return;
+    if (Array.isArray(v)) for (const x of v) collectTexts(x, out, depth + 1);
+    else for (const k in v) collectTexts(v[k]!, out, depth + 1);
     return;
   }
   out.push(String(v));

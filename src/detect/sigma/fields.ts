@@ -14,12 +14,16 @@ export function fieldValue(event: EventRecord, name: string): FieldValue | undef
   return nestedValue(event, name);
 }
 
-function nestedValue(node: FieldValue, path: string): FieldValue | undefined {
+/** Lists nested in lists deeper than this are not searched (hostile input, not real events). */
+const MAX_LIST_DEPTH = 16;
+
+function nestedValue(node: FieldValue, path: string, lists = 0): FieldValue | undefined {
   if (node === null || typeof node !== 'object') return undefined;
   if (Array.isArray(node)) {
+    if (lists >= MAX_LIST_DEPTH) return undefined;
     const found: FieldValue[] = [];
     for (const item of node) {
-      const v = nestedValue(item, path);
+      const v = nestedValue(item, path, lists + 1);
       if (v === undefined) continue;
       if (Array.isArray(v)) found.push(...v);
       else found.push(v);

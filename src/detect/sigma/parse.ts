@@ -54,6 +54,7 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
       documents.push(readDocument(reader, doc.contents));
     } catch (err) {
       if (err instanceof InputError) problems.push({ where: err.where ?? `${file}:${startLine}`, reason: stripWhere(err) });
+      else if (err instanceof RangeError) problems.push({ where: `${file}:${startLine}`, reason: 'the rule is nested too deeply to read' });
       else throw err;
     }
   }
@@ -227,7 +228,7 @@ function readDetection(
         r.fail(conditionNode, `condition refers to ${missing.map((m) => `'${m}'`).join(', ')}, which detection does not define`);
       }
     } catch (err) {
-      if (err instanceof ConditionSyntaxError) r.fail(conditionNode, `condition '${text}', column ${err.column}: ${err.message}`);
+      if (err instanceof ConditionSyntaxError) r.fail(conditionNode, `condition '${text.length > 80 ? `${text.slice(0, 77)}…` : text}', column ${err.column}: ${err.message}`);
       throw err;
     }
   }
