@@ -27,7 +27,7 @@ export async function huntCommand(paths: string[], flags: HuntFlags): Promise<vo
   }
   const err = process.stderr;
   const interactive = err.isTTY === true && !flags.quiet;
-  const corpus = loadRules(rulePaths);
+  const corpus = loadRules(rulePaths, { cache: process.env.LIANFANG_NO_CACHE !== '1' });
   if (corpus.rules.length === 0) fail(`no rules loaded from ${rulePaths.join(', ')}`);
   if (!flags.quiet) {
     err.write(`Loaded ${corpus.rules.length} rules, ${corpus.correlations.length} correlations, ${corpus.filters.length} filters from ${corpus.files} files` +

@@ -15,12 +15,16 @@ export interface Run {
   readonly stderr: string;
 }
 
+/** The rule cache of CLI runs in tests lives in a temporary folder, not in the user's home. */
+const CACHE = mkdtempSync(join(tmpdir(), 'lianfang-cache-'));
+process.on('exit', () => rmSync(CACHE, { recursive: true, force: true }));
+
 /** Runs the CLI from source (so tests see the code, not a stale build), as a user would. */
 export function lianfang(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
+      env: { ...process.env, NO_COLOR: '1', LIANFANG_CACHE: CACHE, ...env },
     });
     let stdout = '';
     let stderr = '';
