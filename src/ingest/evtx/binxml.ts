@@ -77,6 +77,16 @@ const MAX_SUBSTITUTIONS = 0xffff;
 
 const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/** Names and templates live in a chunk's record area, after its 512-byte header. */
+const CHUNK_HEADER_SIZE = 0x200;
+
+/** The 16-bit hash stored with each name: h = h * 65599 + code unit, over the UTF-16 text. */
+function nameHash(bytes: Uint8Array, at: number, count: number): number {
+  let hash = 0;
+  for (let i = 0; i < count; i++) hash = (Math.imul(hash, 65599) + (bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8))) | 0;
+  return hash & 0xffff;
+}
+
 /** Per-chunk state shared by all records of the chunk: the name and template caches. */
 export class ChunkContext {
   readonly names = new Map<number, string>();
@@ -99,10 +109,26 @@ export class ChunkContext {
     const at = this.base + offset;
     if (offset < 0 || at + 10 > this.end) throw new EvtxFormatError(`name offset 0x${offset.toString(16)} is outside the chunk`, at);
     const count = this.view.getUint16(at + 6, true);
+    // XML names are never empty: zeros here mean the name's bytes were lost.
+    if (count === 0) throw new EvtxFormatError(`no name is stored at offset 0x${offset.toString(16)}`, at);
     if (at + 8 + 2 * count > this.end) throw new EvtxFormatError('name runs past the end of the chunk', at);
     const name = decodeUtf16(this.bytes, at + 8, count);
     this.names.set(offset, name);
     return name;
+  }
+
+  /**
+   * How sure it is that a name is stored at this chunk-relative offset: 2 when it was read
+   * before or its hash matches its text, 1 when only its length and terminator fit, else 0.
+   */
+  nameCredibility(offset: number): number {
+    if (this.names.has(offset)) return 2;
+    const at = this.base + offset;
+    if (offset < CHUNK_HEADER_SIZE || at + 10 > this.end) return 0;
+    const count = this.view.getUint16(at + 6, true);
+    const terminator = at + 8 + 2 * count;
+    if (terminator + 2 > this.end || this.view.getUint16(terminator, true) !== 0) return 0;
+    return nameHash(this.bytes, at + 8, count) === this.view.getUint16(at + 4, true) ? 2 : 1;
   }
 
   /** Bytes a name string occupies where it is stored inline. */
@@ -129,6 +155,8 @@ export class ChunkContext {
 class FragmentParser {
   private pos: number;
   private elementDepth = 0;
+  /** Whether the last start-element token carried a dependency id (see `elementHeaderSize`). */
+  private dependencyIds = true;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
@@ -227,14 +255,12 @@ class FragmentParser {
     }
   }
 
-  /** Token, dependency id (2), data size (4), name offset (4), [inline name], [attributes]. */
+  /** Token, [dependency id (2)], data size (4), name offset (4), [inline name], [attributes]. */
   private element(): TemplateElement {
     const start = this.pos;
     const token = this.bytes[start]!;
-    this.need(11);
-    const nameOffset = this.view.getUint32(start + 7, true);
-    this.pos += 11;
-    const name = this.nameAt(nameOffset, start);
+    this.pos = start + this.elementHeaderSize(start);
+    const name = this.nameAt(this.view.getUint32(this.pos - 4, true));
     const attributes: TemplateAttribute[] = [];
     if (token & 0x40) {
       this.need(4);
@@ -255,6 +281,42 @@ class FragmentParser {
     return element;
   }
 
+  /**
+   * 11 when the start-element token carries the 2-byte dependency id, 9 when it does not.
+   * Windows writes it in records and template definitions, but not in BinXML held in a
+   * substitution value (CAPI2's UserData) nor in records built without templates (events
+   * forwarded by WEC), so the bytes decide. A name stored inline starts right after the header
+   * and its offset says so; otherwise each layout is scored on whether its name offset points
+   * at a name (known, or one whose stored hash matches) and whether its data size fits in the
+   * fragment. Read the wrong way, both fields take bytes of the other layout's size and
+   * offset and come out far beyond a 64 KiB chunk, so the layouts never score alike in
+   * practice; if they do, the layout of the previous element wins.
+   */
+  private elementHeaderSize(start: number): number {
+    this.need(9);
+    const view = this.view;
+    const at = start - this.chunk.base;
+    const fitsDependencyId = start + 11 <= this.limit;
+    if (fitsDependencyId && view.getUint32(start + 7, true) === at + 11) return this.layout(true);
+    if (view.getUint32(start + 5, true) === at + 9) return this.layout(false);
+    const withId = fitsDependencyId ? this.layoutScore(start, 11) : -1;
+    const withoutId = this.layoutScore(start, 9);
+    if (withId === withoutId) return this.layout(fitsDependencyId && this.dependencyIds);
+    return this.layout(withId > withoutId);
+  }
+
+  private layout(dependencyId: boolean): number {
+    this.dependencyIds = dependencyId;
+    return dependencyId ? 11 : 9;
+  }
+
+  /** 2 per credible name, 1 for a data size that ends inside the fragment. */
+  private layoutScore(start: number, headerSize: number): number {
+    const sizeEnd = start + headerSize - 4;
+    const fits = sizeEnd + this.view.getUint32(sizeEnd - 4, true) <= this.limit ? 1 : 0;
+    return 2 * this.chunk.nameCredibility(this.view.getUint32(sizeEnd, true)) + fits;
+  }
+
   private elementContent(name: string): TemplateItem[] {
     if (++this.elementDepth > MAX_ELEMENT_DEPTH) this.fail(`<${name}> is nested deeper than ${MAX_ELEMENT_DEPTH} elements`);
     const children = this.content(true);
@@ -262,10 +324,13 @@ class FragmentParser {
     return children;
   }
 
-  /** Names are stored once per chunk; the first use carries the string inline, right here. */
-  private nameAt(nameOffset: number, tokenStart: number): string {
+  /**
+   * Names are stored once per chunk: the first use carries the string inline, right after the
+   * offset (which then points here); later uses only point back to it.
+   */
+  private nameAt(nameOffset: number): string {
     const name = this.chunk.name(nameOffset);
-    if (nameOffset > tokenStart - this.chunk.base) {
+    if (nameOffset === this.pos - this.chunk.base) {
       const size = this.chunk.nameSize(nameOffset);
       this.need(size);
       this.pos += size;
@@ -278,7 +343,7 @@ class FragmentParser {
     this.need(5);
     const nameOffset = this.view.getUint32(start + 1, true);
     this.pos += 5;
-    const name = this.nameAt(nameOffset, start);
+    const name = this.nameAt(nameOffset);
     const parts: (string | Substitution)[] = [];
     for (;;) {
       this.need(1);
@@ -337,7 +402,7 @@ class FragmentParser {
     this.need(5);
     const nameOffset = this.view.getUint32(start + 1, true);
     this.pos += 5;
-    const name = this.nameAt(nameOffset, start);
+    const name = this.nameAt(nameOffset);
     return PREDEFINED_ENTITIES[name] ?? `&${name};`;
   }
 
@@ -346,7 +411,7 @@ class FragmentParser {
     this.need(5);
     const nameOffset = this.view.getUint32(start + 1, true);
     this.pos += 5;
-    this.nameAt(nameOffset, start);
+    this.nameAt(nameOffset);
   }
 
   private skipProcessingInstructionData(): void {
@@ -368,7 +433,8 @@ class FragmentParser {
 
   /**
    * Token, unknown (1), template id (4), definition offset (4); the definition itself follows
-   * when this is its first use in the chunk; then the substitution array.
+   * when this is its first use in the chunk (the offset then points right here), else it is
+   * stored elsewhere in the chunk; then the substitution array.
    */
   private templateInstance(): WinNode[] {
     const start = this.pos;
@@ -376,7 +442,7 @@ class FragmentParser {
     const definitionOffset = this.view.getUint32(start + 6, true);
     this.pos += 10;
     const template = this.chunk.template(definitionOffset);
-    if (definitionOffset > start - this.chunk.base) {
+    if (definitionOffset === this.pos - this.chunk.base) {
       const size = 24 + this.view.getUint32(this.chunk.base + definitionOffset + 20, true);
       this.need(size);
       this.pos += size;

@@ -5,8 +5,14 @@
  * chunk count is not trusted.
  *
  * Damage is contained: a bad record is reported and skipped (the reader finds the next record
- * signature), a chunk without a signature is skipped, a file cut short yields what it holds.
+ * signature), a chunk without a signature is skipped (and reported unless it is all zeros, as
+ * unused chunks are), a file cut short yields what it holds. Zeros where the chunk header says
+ * records are (pages lost in a volume shadow copy, say) are reported, and so is a record whose
+ * size copy at its end does not match: its values are gone, whatever its BinXML still parses to.
+ * Records after the chunk's free-space offset are not read: they are stale leftovers of an
+ * older log, not events of this one (the dataset and python-evtx leave them out too).
  */
+import { Buffer } from 'node:buffer';
 import type { EventRecord } from '../../core/index.js';
 import { flattenEvent, isElement } from '../winevent.js';
 import { ChunkContext, EvtxFormatError, readRecordFragment } from './binxml.js';
@@ -29,6 +35,8 @@ const MIN_RECORD_SIZE = 28;
 const RECORD_SIGNATURE = 0x00002a2a;
 const FILE_SIGNATURE = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // "ElfFile\0"
 const CHUNK_SIGNATURE = [0x45, 0x6c, 0x66, 0x43, 0x68, 0x6e, 0x6b, 0x00]; // "ElfChnk\0"
+/** Compared against with `Buffer.compare`, which is native: most files hold many empty chunks. */
+const ZERO_CHUNK = new Uint8Array(CHUNK_SIZE);
 
 /**
  * Every event record of a whole EVTX file, with problems in between, in file order: record
@@ -53,8 +61,9 @@ export function* readEvtx(bytes: Uint8Array): Generator<EvtxItem> {
 function* readChunk(bytes: Uint8Array, view: DataView, base: number): Generator<EvtxItem> {
   const end = Math.min(base + CHUNK_SIZE, bytes.length);
   if (!hasSignature(bytes, base, CHUNK_SIGNATURE)) {
-    // Unused chunks are all zeros; anything else without a signature is damage worth a word.
-    if (!isZero(bytes, base, Math.min(end, base + CHUNK_HEADER_SIZE))) {
+    // Unused chunks are all zeros; anything else without a signature is damage worth a word,
+    // even with a zero header: the rest may be records of a chunk whose header was lost.
+    if (Buffer.compare(bytes.subarray(base, end), ZERO_CHUNK.subarray(0, end - base)) !== 0) {
       yield { ok: false, offset: base, reason: 'chunk has no ElfChnk signature; skipped' };
     }
     return;
@@ -72,8 +81,10 @@ function* readChunk(bytes: Uint8Array, view: DataView, base: number): Generator<
     if (pos + RECORD_HEADER_SIZE > end) break;
     const size = view.getUint32(pos + 4, true);
     if (view.getUint32(pos, true) !== RECORD_SIGNATURE || size < MIN_RECORD_SIZE || pos + size > base + CHUNK_SIZE) {
-      if (isZero(bytes, pos, Math.min(pos + 8, end))) break; // free space that the header did not account for
-      yield { ok: false, offset: pos, reason: `no valid event record at this offset (bad signature or size)${(checksums ??= chunkChecksums(bytes, view, base, dataEnd))}` };
+      const what = isZero(bytes, pos, Math.min(pos + 8, end))
+        ? `records stop early: zeros where the chunk header says records continue up to chunk offset ${dataEnd - base} (its last record id is ${readLastRecordId(view, base)})`
+        : 'no valid event record at this offset (bad signature or size)';
+      yield { ok: false, offset: pos, reason: `${what}${(checksums ??= chunkChecksums(bytes, view, base, dataEnd))}` };
       const next = findRecord(bytes, view, pos + 1, Math.min(dataEnd, end), base);
       if (next < 0) break;
       pos = next;
@@ -83,6 +94,22 @@ function* readChunk(bytes: Uint8Array, view: DataView, base: number): Generator<
     if (pos + size > end) {
       yield { ok: false, offset: pos, recordId, reason: `record is cut off: ${truncation(base, end)}` };
       return;
+    }
+    const sizeCopy = view.getUint32(pos + size - 4, true);
+    if (sizeCopy !== size) {
+      const reason = `record is damaged: the size copy at its end is ${sizeCopy}, its size ${size}`;
+      yield { ok: false, offset: pos, recordId, reason: reason + (checksums ??= chunkChecksums(bytes, view, base, dataEnd)) };
+      // A size that leads to the next record (or to zeros, or to the end) is believed; a size
+      // that leads nowhere is itself the damage, and the next record is searched for.
+      const after = pos + size;
+      if (after + RECORD_HEADER_SIZE > Math.min(dataEnd, end) || view.getUint32(after, true) === RECORD_SIGNATURE || isZero(bytes, after, after + 8)) {
+        pos = after;
+        continue;
+      }
+      const next = findRecord(bytes, view, pos + 1, Math.min(dataEnd, end), base);
+      if (next < 0) break;
+      pos = next;
+      continue;
     }
     const item = readRecord(chunk, pos, size, recordId);
     if (!item.ok) item.reason += checksums ??= chunkChecksums(bytes, view, base, dataEnd);
@@ -102,14 +129,17 @@ function readRecord(chunk: ChunkContext, pos: number, size: number, recordId: nu
     // Whatever bad bytes make the decoder do, it stays this record's problem.
     const where = error instanceof EvtxFormatError ? ` at file offset ${error.offset}` : '';
     const message = error instanceof Error ? error.message : String(error);
-    const sizeCopy = chunk.view.getUint32(pos + size - 4, true);
-    const sizeNote = sizeCopy === size ? '' : ` (trailing size copy ${sizeCopy} differs from size ${size})`;
-    return { ok: false, offset: pos, recordId, reason: `${message}${where}${sizeNote}` };
+    return { ok: false, offset: pos, recordId, reason: `${message}${where}` };
   }
 }
 
 function readRecordId(view: DataView, pos: number): number {
   return view.getUint32(pos + 12, true) * 4294967296 + view.getUint32(pos + 8, true);
+}
+
+/** The chunk header's last event record id. */
+function readLastRecordId(view: DataView, base: number): number {
+  return view.getUint32(base + 36, true) * 4294967296 + view.getUint32(base + 32, true);
 }
 
 /** The next offset in [from, to) that looks like a record: signature, sane size, matching size copy. */
