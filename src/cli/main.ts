@@ -16,6 +16,12 @@ function level(value: string): string {
   return full;
 }
 
+// `lianfang hunt … | head` closes the pipe early: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('lianfang')
