@@ -123,6 +123,61 @@ describe('lianfang hunt', () => {
   });
 });
 
+describe('lianfang hunt with correlation rules', () => {
+  it('raises an event_count correlation over the Kerberos password-spray sample, grouped by source address', async () => {
+    const { dir, cleanup } = tempDir('lianfang-corr-');
+    after(cleanup);
+    // The sample holds 10 Kerberos requests (4768 and 4771) from one address within 10 s.
+    writeFileSync(join(dir, 'spray.yml'), `title: Kerberos ticket request or failed pre-authentication
+id: 3f1c1b2e-0000-4000-8000-000000004771
+name: kerberos_preauth_failed
+status: test
+author: Lianfang tests
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID:
+            - 4768
+            - 4771
+    condition: selection
+level: low
+---
+title: Kerberos password spray from one address
+id: 3f1c1b2e-0000-4000-8000-00000000c0de
+status: test
+author: Lianfang tests
+correlation:
+    type: event_count
+    rules:
+        - kerberos_preauth_failed
+    group-by:
+        - IpAddress
+    timespan: 1m
+    condition:
+        gte: 5
+level: high
+tags:
+    - attack.credential-access
+    - attack.t1110.003
+`);
+    const file = join(SAMPLES, 'Credential Access', 'kerberos_pwd_spray_4771.jsonl');
+    const run = await lianfang(['hunt', file, '--rules', dir, '--format', 'jsonl', '-q']);
+    assert.equal(run.code, 0, run.stderr);
+    const detections = jsonLines<Detection & { rule_type: string }>(run.stdout);
+    const corr = detections.filter((d) => d.rule_type === 'correlation');
+    // Ten requests: the fifth raises a hit and uses its matches up, the tenth raises another.
+    assert.equal(corr.length, 2, JSON.stringify(corr));
+    assert.equal(corr[0]!.rule_title, 'Kerberos password spray from one address');
+    assert.deepEqual(corr.map((c) => [c.matched.IpAddress, c.matched.count]), [['172.16.66.1', '5'], ['172.16.66.1', '5']]);
+    assert.deepEqual(corr[0]!.techniques, ['T1110.003']);
+    assert.equal(corr[0]!.author, 'Lianfang tests');
+    // The base rule only feeds the correlation (generate is false): no alerts of its own.
+    assert.equal(detections.filter((d) => d.rule_type === 'detection').length, 0);
+  });
+});
+
 describe('lianfang hunt filters', () => {
   it('--timeline-start/--timeline-end keep only events in the window', async () => {
     const logs = join(SAMPLES, 'Execution');
