@@ -20,6 +20,8 @@ class ChunkWriter {
   readonly bytes = new Uint8Array(0x10000);
   readonly view = new DataView(this.bytes.buffer);
   pos = 0x200;
+  /** Whether start-element tokens carry the 2-byte dependency id, as Windows' templates do. */
+  dependencyIds = true;
   private readonly names = new Map<string, number>();
 
   u8(value: number): this {
@@ -56,7 +58,9 @@ class ChunkWriter {
   }
 
   open(name: string, attributes?: () => void): this {
-    this.u8(attributes ? 0x41 : 0x01).u16(0xffff).u32(0).name(name);
+    this.u8(attributes ? 0x41 : 0x01);
+    if (this.dependencyIds) this.u16(0xffff);
+    this.u32(0).name(name);
     if (attributes) {
       this.u32(0);
       attributes();
@@ -182,7 +186,7 @@ const DATA_VALUES: [string, number, Uint8Array, string][] = [
   ['Bool', T.bool, u32(1), 'True'],
   ['Binary', T.binary, Uint8Array.from([1, 2, 3]), 'AQID'],
   ['Guid', T.guid, GUID, '{0197231E-1B9C-4BB9-9AE6-8A2F2E5D4C3B}'],
-  ['SizeT', T.sizeT, u64(4096n), '4096'],
+  ['SizeT', T.sizeT, u64(4096n), '0x1000'],
   ['FileTime', T.filetime, u64(FILETIME), '2019-03-17 19:37:11.661928'],
   ['SystemTime', T.systemtime, Uint8Array.from([0xe3, 0x07, 7, 0, 4, 0, 18, 0, 20, 0, 40, 0, 0, 0, 0x44, 0x02]), '2019-07-18 20:40:00.580000'],
   ['Sid', T.sid, SID, 'S-1-5-21-1-2-3'],
@@ -352,9 +356,78 @@ test('chunks without a signature are skipped; only non-empty ones are reported',
   w.record(1, () => w.fragment().open('Event').closeStart().open('System').closeStart().open('Level').closeStart().text('4').end().end().end().u8(0));
   const empty = new Uint8Array(0x10000);
   const garbage = new Uint8Array(0x10000).fill(0x5a);
-  const result = items(w.file([empty, garbage]));
-  assert.deepEqual(result.map((r) => r.ok), [true, false]);
+  // A zeroed header in front of leftover records is damage too, not an unused chunk.
+  const headless = new Uint8Array(0x10000);
+  headless.set([0x2a, 0x2a, 0, 0], 0xe040);
+  const result = items(w.file([empty, garbage, headless]));
+  assert.deepEqual(result.map((r) => r.ok), [true, false, false]);
   assert.deepEqual(result[1], { ok: false, offset: 0x1000 + 2 * 0x10000, reason: 'chunk has no ElfChnk signature; skipped' });
+  assert.deepEqual(result[2], { ok: false, offset: 0x1000 + 3 * 0x10000, reason: 'chunk has no ElfChnk signature; skipped' });
+});
+
+test('start-element tokens without a dependency id are read (forwarded events, BinXML values)', () => {
+  const w = new ChunkWriter();
+  // Records of plain elements as WEC forwards them: no dependency ids; the second record
+  // refers to every name by offset.
+  const plain = (id: number, data: string[]) =>
+    w.record(id, () => {
+      w.fragment().open('Event').closeStart().open('System').closeStart();
+      w.open('EventID', () => w.attribute('Qualifiers', () => w.text('16384'))).closeStart().text(String(id)).end().end();
+      w.open('EventData').closeStart();
+      for (const text of data) w.open('Data').closeStart().text(text).end();
+      w.end().end().u8(0x00);
+    });
+  w.dependencyIds = false;
+  plain(1, ['one', 'two']);
+  plain(2, ['three', 'four']);
+  // A template (with dependency ids) whose UserData is a BinXML value without them and without
+  // a fragment header, as CAPI2 writes it.
+  w.dependencyIds = true;
+  w.record(3, () => {
+    w.fragment().instance(
+      () => w.fragment().open('Event').closeStart().open('UserData').closeStart().sub(0, T.binxml).end().end().u8(0x00),
+      [
+        () => {
+          w.dependencyIds = false;
+          w.open('WinVerifyTrustStart').closeStart();
+          w.open('EventAuxInfo', () => w.attribute('ProcessName', () => w.text('Setup.exe'))).closeEmpty();
+          w.open('Result').closeStart().text('0').end().end().u8(0x00);
+          w.dependencyIds = true;
+        },
+      ],
+      [T.binxml],
+    );
+    w.u8(0x00);
+  });
+  assert.deepEqual(
+    items(w.file()).map((item) => (item.ok ? item.event : item.reason)),
+    [
+      { EventID: 1, EventID_Qualifiers: 16384, Data: ['one', 'two'] },
+      { EventID: 2, EventID_Qualifiers: 16384, Data: ['three', 'four'] },
+      { EventAuxInfo: '', Result: '0' },
+    ],
+  );
+});
+
+test('zeros inside the record area and a broken size copy are reported; records after them still come out', () => {
+  const w = new ChunkWriter();
+  const level = (value: number) => () =>
+    w.fragment().open('Event').closeStart().open('System').closeStart().open('Level').closeStart().text(String(value)).end().end().end().u8(0);
+  w.record(1, level(1));
+  const second = w.pos;
+  w.record(2, level(2));
+  // Record 2 runs into a zeroed page: its size copy is gone, and so is what followed it.
+  const size = w.view.getUint32(second + 4, true);
+  w.view.setUint32(second + size - 4, 0, true);
+  w.pos += 0x180;
+  w.record(3, level(3));
+  const result = items(w.file());
+  assert.deepEqual(
+    result.map((item) => (item.ok ? item.event : { recordId: item.recordId, offset: item.offset })),
+    [{ Level: 1 }, { recordId: 2, offset: 0x1000 + second }, { recordId: undefined, offset: 0x1000 + second + size }, { Level: 3 }],
+  );
+  assert.match(result[1]!.ok ? '' : result[1]!.reason, /^record is damaged: the size copy at its end is 0, its size \d+/);
+  assert.match(result[2]!.ok ? '' : result[2]!.reason, /^records stop early: zeros where the chunk header says records continue/);
 });
 
 test('input that is not an EVTX file gives one problem', () => {

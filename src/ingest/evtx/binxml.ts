@@ -579,7 +579,10 @@ function decodeValue(chunk: ChunkContext, type: number, at: number, size: number
     case 0x0c: return renderPythonFloat(view.getFloat64(at, true));
     case 0x0d: return booleanText(view, at, size);
     case 0x0f: return renderGuid(bytes, at);
-    case 0x10: return size >= 8 ? renderUint64(view, at) : size >= 4 ? String(view.getUint32(at, true)) : null;
+    // size_t (pointer-sized: handles, process ids in older Security events) is hex in Windows'
+    // rendering (`HandleId 0x7eec`) and the evtx crate's; python-evtx wrote it in decimal, but
+    // the dataset holds no such value, and Windows' rendering is what rules are written against.
+    case 0x10: return size >= 8 ? renderHex64(view, at) : size >= 4 ? `0x${view.getUint32(at, true).toString(16)}` : null;
     case 0x11: return renderFiletime(view, at);
     case 0x12: return renderSystemtime(view, at);
     case 0x13: return renderSid(view, at, size);
