@@ -83,6 +83,7 @@ export class SigmaEngine {
   private readonly combined = new Map<string, RuleIndex<Variant> | null>();
   /** Raw `Channel` + `EventID` of events seen → their combined index (bounded). */
   private readonly byEventKey = new Map<string, RuleIndex<Variant> | null>();
+  private readonly byChannel = new Map<string, Map<number | string, RuleIndex<Variant> | null>>();
   private readonly variants: Variant[] = [];
   /** A rule's variants, by rule index (for explaining a match). */
   private readonly variantsOf: Variant[][] = [];
@@ -186,12 +187,13 @@ export class SigmaEngine {
   match(event: EventRecord): LoadedRule[] {
     const view = this.view.reset(event);
     const channelValue = event.Channel;
-    const channel = typeof channelValue === 'string' ? channelValue : ANY;
     const idValue = event.EventID;
-    const eventId = typeof idValue === 'number' || typeof idValue === 'string' ? String(idValue) : ANY;
+    const index = this.indexOf(
+      typeof channelValue === 'string' ? channelValue : ANY,
+      typeof idValue === 'number' || typeof idValue === 'string' ? idValue : ANY,
+    );
     const gen = ++this.gen;
     const hits: LoadedRule[] = [];
-    const index = this.indexFor(channel, eventId);
     if (index === null) return hits;
     for (const v of index.always) this.tryVariant(v, view, gen, hits);
     const found = index.candidates(view);
@@ -209,6 +211,23 @@ export class SigmaEngine {
       this.seenRule[r.index] = gen;
       hits.push(r);
     }
+  }
+
+  /** The index for an event's raw Channel and EventID, cached without building strings. */
+  private indexOf(channel: string, eventId: number | string): RuleIndex<Variant> | null {
+    let byId = this.byChannel.get(channel);
+    if (byId === undefined) {
+      // Hostile input can invent endless channels and ids; the caches stay bounded.
+      if (this.byChannel.size >= 4096) this.byChannel.clear();
+      this.byChannel.set(channel, (byId = new Map()));
+    }
+    let index = byId.get(eventId);
+    if (index === undefined) {
+      if (byId.size >= 4096) byId.clear();
+      index = this.indexFor(channel, String(eventId));
+      byId.set(eventId, index);
+    }
+    return index;
   }
 
   private indexFor(channel: string, eventId: string): RuleIndex<Variant> | null {

@@ -244,7 +244,7 @@ export class RuleIndex<T> {
         for (const x of value) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') f.scan(String(x).toLowerCase(), found);
       }
     }
-    if (found.n > 1) found.ids.subarray(0, found.n).sort();
+    if (found.n > 1) sortPrefix(found.ids, found.n);
     return found;
   }
 }
@@ -272,3 +272,20 @@ function scanValues(v: EventRecord | FieldValue, f: FieldIndex, found: Found, de
 
 /** Values nested deeper than this are not searched: real events are shallow, hostile ones not. */
 export const MAX_VALUE_DEPTH = 64;
+
+/** Sorts ids[0..n) in place: insertion sort for the usual handful, the native sort beyond. */
+function sortPrefix(ids: Int32Array, n: number): void {
+  if (n > 32) {
+    ids.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = ids[i]!;
+    let j = i - 1;
+    while (j >= 0 && ids[j]! > x) {
+      ids[j + 1] = ids[j]!;
+      j--;
+    }
+    ids[j + 1] = x;
+  }
+}
