@@ -36,6 +36,7 @@ class FieldIndex {
   private hasPrefix = false;
   private hasSuffix = false;
   private readonly memo = new Map<string, readonly number[]>();
+  private readonly sink = new ListSink();
 
   constructor(readonly slot: number) {}
 
@@ -95,18 +96,21 @@ class FieldIndex {
       if (known.length > 0) found.addAll(known);
       return;
     }
-    const sink = new ListSink();
+    const sink = this.sink;
+    sink.items.length = 0;
     if (folded) this.scanFolded(raw, sink);
     else this.scan(raw.toLowerCase(), sink);
+    const items = sink.items.length === 0 ? NONE : sink.items.slice();
     if (raw.length <= MEMO_MAX_TEXT) {
       if (this.memo.size >= MEMO_MAX_ENTRIES) this.memo.clear();
-      this.memo.set(raw, sink.items);
+      this.memo.set(raw, items);
     }
-    if (sink.items.length > 0) found.addAll(sink.items);
+    if (items.length > 0) found.addAll(items);
   }
 }
 
 const MEMO_MAX_ENTRIES = 8192;
+const NONE: readonly number[] = Object.freeze([]);
 const MEMO_MAX_TEXT = 1024;
 
 /** Collects item ids in a plain list (duplicates are harmless: Found dedupes). */

@@ -305,7 +305,11 @@ function stringsPred(field: string, strings: readonly SigmaString[], cased: bool
   const hasSubstring = substringTest(contains, cased);
   const test: TextTest = anyText
     ? () => true
-    : (t) => exact.has(t) || hasPrefix(t) || hasSuffix(t) || hasSubstring(t) || globs.some((g) => g(t));
+    : (t) => {
+        if (exact.has(t) || hasPrefix(t) || hasSuffix(t) || hasSubstring(t)) return true;
+        for (let i = 0; i < globs.length; i++) if (globs[i]!(t)) return true;
+        return false;
+      };
   return onText(field, opts, cased, test, indexable ? atoms : null);
 }
 
