@@ -123,6 +123,40 @@ describe('lianfang hunt', () => {
   });
 });
 
+describe('lianfang hunt on Windows event XML', () => {
+  it('reads an <Events> export and detects in it like in EVTX', async () => {
+    const { dir, cleanup } = tempDir('lianfang-xml-');
+    after(cleanup);
+    const event = (record: number, image: string, cmd: string): string => `
+  <Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">
+    <System>
+      <Provider Name="Microsoft-Windows-Sysmon" Guid="{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"/>
+      <EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode>
+      <Keywords>0x8000000000000000</Keywords>
+      <TimeCreated SystemTime="2024-05-01T08:00:0${record}.123456700Z"/>
+      <EventRecordID>${record}</EventRecordID>
+      <Execution ProcessID="3000" ThreadID="4000"/>
+      <Channel>Microsoft-Windows-Sysmon/Operational</Channel>
+      <Computer>BANK-WS-01</Computer>
+      <Security UserID="S-1-5-18"/>
+    </System>
+    <EventData>
+      <Data Name="Image">${image}</Data>
+      <Data Name="CommandLine">${cmd}</Data>
+      <Data Name="ParentImage">C:\\Windows\\explorer.exe</Data>
+    </EventData>
+  </Event>`;
+    writeFileSync(join(dir, 'export.xml'), `<?xml version="1.0" encoding="utf-8"?>\n<Events>${event(1, 'C:\\Windows\\System32\\notepad.exe', 'notepad.exe a.txt')}${event(2, 'C:\\Users\\bob\\mimikatz.exe', '&quot;mimikatz.exe&quot; &quot;sekurlsa::logonpasswords&quot; exit')}\n</Events>\n`);
+    const run = await lianfang(['hunt', dir, '--rules', RULES, '--format', 'jsonl', '-q']);
+    assert.equal(run.code, 0, run.stderr);
+    const detections = jsonLines<Detection>(run.stdout);
+    assert.ok(detections.length > 0);
+    assert.ok(detections.every((d) => d.event_record_id === 2 && d.computer === 'BANK-WS-01'), JSON.stringify(detections.map((d) => d.rule_title)));
+    assert.ok(detections.some((d) => d.tactics.includes('TA0006')), 'a credential-access rule fires on sekurlsa::logonpasswords');
+    assert.ok(detections.some((d) => (d.matched.CommandLine ?? '').includes('"sekurlsa::logonpasswords"')), 'entities are decoded');
+  });
+});
+
 describe('lianfang hunt with correlation rules', () => {
   it('raises an event_count correlation over the Kerberos password-spray sample, grouped by source address', async () => {
     const { dir, cleanup } = tempDir('lianfang-corr-');
