@@ -161,7 +161,8 @@ export class FileScanner {
     this.min = levelRank(opts.minLevel ?? 'informational');
   }
 
-  scan(file: EventFile): FileScan {
+  /** `onAt` is told, now and then, how far into the file the scan is (for a progress bar). */
+  scan(file: EventFile, onAt?: (at: number) => void): FileScan {
     const out: FileScan = { detections: [], baseMatches: [], problems: [], events: 0, eventsWithHits: 0, badRecords: 0 };
     const needed = this.correlations.referencedRules;
     let events = 0;
@@ -175,6 +176,7 @@ export class FileScanner {
       }
       if (this.window !== null && !this.inWindow(item.event)) continue;
       events++;
+      if (onAt !== undefined && (events & 4095) === 0 && item.at !== undefined) onAt(item.at);
       const before = out.detections.length;
       for (const rule of this.engine.match(item.event)) {
         const d = detectionOf(this.engine, rule, item.event, file.path, item.record);
@@ -226,7 +228,9 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
   };
   if (threads <= 1) {
     for (const file of found.files) {
-      collect(file, scanner.scan(file));
+      const base = done;
+      const onAt = opts.onProgress ? (at: number) => opts.onProgress!(base + Math.min(at, file.size), total, file.path) : undefined;
+      collect(file, scanner.scan(file, onAt));
       await new Promise((r) => setImmediate(r));
     }
   } else {

@@ -14,7 +14,8 @@ export interface EventFile {
 }
 
 export type FileItem =
-  | { readonly ok: true; readonly record: number; readonly event: EventRecord }
+  /** `at`: about how far into the file this event ends (bytes, or characters for text). */
+  | { readonly ok: true; readonly record: number; readonly event: EventRecord; readonly at?: number }
   | { readonly ok: false; readonly problem: ItemProblem };
 
 const KINDS: Record<string, EventFileKind> = { '.evtx': 'evtx', '.jsonl': 'jsonl', '.json': 'jsonl', '.ndjson': 'jsonl', '.xml': 'xml' };
@@ -49,7 +50,7 @@ export function* readEventFile(file: EventFile): Generator<FileItem> {
   }
   if (file.kind === 'evtx') {
     for (const item of readEvtx(bytes)) {
-      if (item.ok) yield { ok: true, record: item.recordId, event: item.event };
+      if (item.ok) yield { ok: true, record: item.recordId, event: item.event, at: item.offset };
       else {
         const rec = item.recordId === undefined ? '' : ` (record ${item.recordId})`;
         yield { ok: false, problem: { where: `${file.path}@${item.offset}${rec}`, reason: item.reason } };
@@ -66,7 +67,7 @@ export function* readEventFile(file: EventFile): Generator<FileItem> {
     return;
   }
   for (const item of readJsonEvents(text)) {
-    if (item.ok) yield { ok: true, record: item.record, event: flattenWinlogbeat(item.event) };
+    if (item.ok) yield { ok: true, record: item.record, event: flattenWinlogbeat(item.event), at: item.at };
     else yield { ok: false, problem: { where: `${file.path}:${item.record}`, reason: item.reason } };
   }
 }

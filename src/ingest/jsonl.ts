@@ -1,7 +1,7 @@
 import type { EventRecord, FieldValue } from '../core/index.js';
 
 export type JsonItem =
-  | { readonly ok: true; readonly record: number; readonly event: EventRecord }
+  | { readonly ok: true; readonly record: number; readonly event: EventRecord; readonly at?: number }
   | { readonly ok: false; readonly record: number; readonly reason: string };
 
 /**
@@ -32,7 +32,9 @@ export function* readJsonEvents(text: string): Generator<JsonItem> {
     const raw = text.slice(at, end);
     at = end + 1;
     if (raw.trim() === '') continue;
-    yield parseLine(raw, line);
+    const item = parseLine(raw, line);
+    // Where the line ends, in characters: progress through a big file.
+    yield item.ok ? { ...item, at } : item;
   }
 }
 
