@@ -179,11 +179,14 @@ export class FileScanner {
       if (onAt !== undefined && (events & 4095) === 0 && item.at !== undefined) onAt(item.at);
       const before = out.detections.length;
       for (const rule of this.engine.match(item.event)) {
-        const d = detectionOf(this.engine, rule, item.event, file.path, item.record);
         // A rule that only feeds a correlation (generate: false) raises no alert of its own.
         const own = needed.size === 0 || this.correlations.raisesOwnAlerts(rule.rule.id, rule.rule.name);
-        if (own && levelRank(rule.rule.level) >= this.min) out.detections.push(d);
-        if ((rule.rule.id && needed.has(rule.rule.id)) || (rule.rule.name && needed.has(rule.rule.name))) {
+        const reported = own && levelRank(rule.rule.level) >= this.min;
+        const feeds = (rule.rule.id !== undefined && needed.has(rule.rule.id)) || (rule.rule.name !== undefined && needed.has(rule.rule.name));
+        if (!reported && !feeds) continue; // below --min-level: no need to explain it
+        const d = detectionOf(this.engine, rule, item.event, file.path, item.record);
+        if (reported) out.detections.push(d);
+        if (feeds) {
           const ms = d.timestamp ? Date.parse(d.timestamp) : Number.NaN;
           if (!Number.isNaN(ms)) out.baseMatches.push({ ruleId: rule.rule.id, ruleName: rule.rule.name, event: item.event, timeMs: ms, detection: d });
         }
