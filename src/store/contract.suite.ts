@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
-import { migrate, type Store } from './index.js';
+import { sql } from 'kysely';
+import { systemContext } from '../core/index.js';
+import { appendAudit, listAudit, migrate, verifyAudit, type Store } from './index.js';
 
 /**
  * What every Store adapter must do, run by each adapter's test with a fresh database.
@@ -18,7 +20,7 @@ export function storeContract(name: string, open: () => Promise<Store>, skip?: s
 
     it('migrates an empty database, and a second run applies nothing', async () => {
       const first = await migrate(store);
-      assert.deepEqual(first.applied, ['0001_meta', '0002_sigma_rules']);
+      assert.deepEqual(first.applied, ['0001_meta', '0002_sigma_rules', '0003_audit_log']);
       const second = await migrate(store);
       assert.deepEqual(second.applied, []);
     });
@@ -51,6 +53,35 @@ export function storeContract(name: string, open: () => Promise<Store>, skip?: s
       );
       const row = await store.db.selectFrom('lianfang_meta').selectAll().where('key', '=', 'tx').executeTakeFirst();
       assert.equal(row, undefined);
+    });
+
+    it('runs a capability\'s migrations after its own, and refuses two with one name', async () => {
+      const set = { 'probe/0001_t': { up: async (db: unknown) => { await sql`CREATE TABLE probe_t (x integer)`.execute(db as never); } } };
+      const r = await migrate(store, [set]);
+      assert.deepEqual(r.applied, ['probe/0001_t']);
+      assert.deepEqual((await migrate(store, [set])).applied, []);
+      await assert.rejects(migrate(store, [set, set]), /two migrations are named probe\/0001_t/);
+    });
+
+    it('chains audit entries, refuses to alter them, and verify finds a forged one', async () => {
+      const ctx = systemContext('bank-a');
+      const a = await appendAudit(store.db, ctx, { action: 'case.create', target: 'case:1', detail: { title: '可疑登入', severity: 'high' } });
+      const b = await appendAudit(store.db, ctx, { action: 'case.update', target: 'case:1', detail: { state: { from: 'new', to: 'triage' } } });
+      await store.db.transaction().execute((tx) => appendAudit(tx, ctx, { action: 'rule.disable', target: 'rule:x@1' }));
+      assert.equal(b.prevHash, a.hash);
+      const ok = await verifyAudit(store.db);
+      assert.deepEqual(ok.ok && ok.entries, 3);
+      assert.deepEqual((await listAudit(store.db, { target: 'case:1' })).map((e) => e.action), ['case.update', 'case.create']);
+      await assert.rejects(store.db.updateTable('audit_log').set({ actor: 'mallory' }).where('seq', '=', 2).execute(), /append-only/);
+      await assert.rejects(store.db.deleteFrom('audit_log').where('seq', '=', 3).execute(), /append-only/);
+      // Someone with the database file drops the guard and rewrites history: verify names the entry.
+      if (store.dialect === 'sqlite') await sql`DROP TRIGGER audit_log_no_update`.execute(store.db);
+      else await sql`DROP TRIGGER audit_log_append_only ON audit_log`.execute(store.db);
+      await store.db.updateTable('audit_log').set({ detail: '{"state":{"from":"new","to":"closed"}}' }).where('seq', '=', 2).execute();
+      const bad = await verifyAudit(store.db);
+      assert.equal(bad.ok, false);
+      assert.equal(!bad.ok && bad.seq, 2);
+      assert.match(!bad.ok ? bad.reason : '', /entry 2 was altered/);
     });
   });
 }

@@ -1,9 +1,10 @@
-import { Migrator, type Kysely, type MigrationResult } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import { LianfangError } from '../core/index.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Database } from './schema.js';
 
-export type { Database, MetaTable, SigmaRuleTable } from './schema.js';
+export type { Database, MetaTable, SigmaRuleTable, AuditTable } from './schema.js';
+export { appendAudit, listAudit, verifyAudit, type AuditEntry, type AuditRecord, type AuditVerdict } from './audit.js';
 
 /**
  * The storage port: a typed query builder over one of our two real databases. Domain code
@@ -20,11 +21,29 @@ export interface MigrationReport {
   readonly failed?: { name: string; reason: string };
 }
 
-/** Brings the schema up to date; reports per migration instead of throwing half-way. */
-export async function migrate(store: Store): Promise<MigrationReport> {
+/**
+ * Schema changes a capability owns, named `<capability>/NNNN_what` so they sort after the
+ * store's own and never collide with another capability's.
+ */
+export type MigrationSet = Readonly<Record<string, Migration>>;
+
+/**
+ * Brings the schema up to date: the store's own tables, then each capability's set.
+ * Reports per migration instead of throwing half-way.
+ */
+export async function migrate(store: Store, sets: readonly MigrationSet[] = []): Promise<MigrationReport> {
+  const all: Record<string, Migration> = { ...MIGRATIONS };
+  for (const set of sets) {
+    for (const [name, m] of Object.entries(set)) {
+      if (all[name] !== undefined) throw new LianfangError('STORE_MIGRATION_CLASH', `two migrations are named ${name}`, 'technical');
+      all[name] = m;
+    }
+  }
   const migrator = new Migrator({
     db: store.db,
-    provider: { getMigrations: async () => MIGRATIONS },
+    provider: { getMigrations: async () => all },
+    // A capability added later brings migrations that sort between applied ones.
+    allowUnorderedMigrations: true,
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   const applied = results.filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);

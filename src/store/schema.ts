@@ -7,6 +7,29 @@ import type { ColumnType } from 'kysely';
 export interface Database {
   lianfang_meta: MetaTable;
   sigma_rules: SigmaRuleTable;
+  audit_log: AuditTable;
+  audit_head: AuditHeadTable;
+}
+
+/** Append-only (triggers refuse UPDATE and DELETE); each row's hash covers its predecessor's. */
+export interface AuditTable {
+  seq: number;
+  at: string;
+  actor: string;
+  tenant: string;
+  action: string;
+  target: string;
+  /** Canonical JSON (sorted keys). */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id 1): the chain's last sequence number and hash, locked while appending. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
 }
 
 export interface MetaTable {
