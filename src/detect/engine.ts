@@ -1,7 +1,7 @@
 import type { EventRecord, ItemProblem } from '../core/index.js';
 import { InputError } from '../core/index.js';
 import { attackFromTags, type AttackContext } from './attack/index.js';
-import { resolveLogsource, type LogsourceTarget } from './logsource/index.js';
+import { deviceTarget, resolveLogsource, type LogsourceTarget } from './logsource/index.js';
 import {
   compileDetection,
   matchedFields,
@@ -34,6 +34,11 @@ export interface EngineOptions {
   readonly filters?: readonly SigmaFilter[];
   /** Build without the literal index (every rule of a logsource is tried): for tests and benchmarks. */
   readonly noIndex?: boolean;
+  /**
+   * Also run rules for network and application logsources (firewall, proxy, webserver, dns,
+   * antivirus, vendor products) on ECS events from live device logs.
+   */
+  readonly devices?: boolean;
 }
 
 /** A rule compiled for one place in the logs (e.g. Sysmon 1, or Security 4688 with renames). */
@@ -146,6 +151,10 @@ export class SigmaEngine {
     if (this.opts.ignoreLogsource) return { kind: 'targets', targets: [anyTarget()] };
     const r = resolveLogsource(rule.logsource);
     if (r.kind === 'any') return { kind: 'targets', targets: [anyTarget()] };
+    if (r.kind === 'unmapped' && this.opts.devices) {
+      const device = deviceTarget(rule.logsource);
+      if (device) return { kind: 'targets', targets: [device] };
+    }
     return r;
   }
 

@@ -1,0 +1,151 @@
+import type { Detection, EventRecord, FieldValue, ItemProblem, Severity } from '../core/index.js';
+import { attackFromTags } from './attack/index.js';
+import { CorrelationEngine, type BaseMatch, type CorrelationHit } from './correlation/index.js';
+import { SigmaEngine, type BuildReport, type LoadedRule } from './engine.js';
+import { eventTimestamp } from './hunt.js';
+import type { StoredRuleSet } from './rule-store.js';
+import { fieldValue } from './sigma/fields.js';
+import { levelRank } from './sigma/types.js';
+
+/** An event as live detection sees it: stored, with an id alerts can point at. */
+export interface LiveEvent {
+  readonly id: string;
+  readonly event: EventRecord;
+  /** ISO 8601; the event's time when it has none of its own. */
+  readonly receivedAt: string;
+}
+
+/**
+ * Another capability's matcher (threat-intel indicators come this way): it looks at each
+ * event after the Sigma rules and returns its own detections.
+ */
+export interface EventMatcher {
+  readonly name: string;
+  match(event: LiveEvent): Detection[];
+}
+
+export interface LiveOptions {
+  /** Rules whose status is one of these do not run (default deprecated, unsupported). */
+  readonly excludeStatus?: readonly string[];
+}
+
+const HOST_FIELDS = ['Computer', 'host.name', 'host.hostname', 'log.syslog.hostname', 'observer.hostname', 'observer.name'];
+const USER_FIELDS = ['TargetUserName', 'SubjectUserName', 'User', 'user.name', 'source.user.name', 'AccountName'];
+
+function firstText(event: EventRecord, fields: readonly string[]): string | undefined {
+  for (const f of fields) {
+    const v: FieldValue | undefined = fieldValue(event, f);
+    if ((typeof v === 'string' && v !== '' && v !== '-') || typeof v === 'number') return String(v);
+  }
+  return undefined;
+}
+
+/**
+ * Sigma rules on a stream of stored events: the indexed engine for single-event rules, the
+ * correlation engine over their matches (time windows follow event time), and any matchers
+ * other capabilities add.
+ */
+export class LiveDetector {
+  readonly report: BuildReport;
+  readonly problems: ItemProblem[];
+  private readonly engine: SigmaEngine;
+  private readonly correlations: CorrelationEngine;
+  private readonly matchers: EventMatcher[] = [];
+
+  constructor(
+    private readonly set: StoredRuleSet,
+    opts: LiveOptions = {},
+  ) {
+    const excluded = new Set((opts.excludeStatus ?? ['deprecated', 'unsupported']).map((s) => s.toLowerCase()));
+    const rules = set.rules.filter((r) => !excluded.has((r.status ?? '').toLowerCase()));
+    const built = SigmaEngine.build(rules, { filters: set.filters, devices: true });
+    this.engine = built.engine;
+    this.report = built.report;
+    this.correlations = new CorrelationEngine(set.correlations);
+    this.problems = [...set.problems, ...built.report.problems, ...this.correlations.problems];
+  }
+
+  get fingerprint(): string {
+    return this.set.fingerprint;
+  }
+
+  addMatcher(m: EventMatcher): void {
+    this.matchers.push(m);
+  }
+
+  /** Detections for a batch of events, in event order, correlation hits as they become certain. */
+  process(events: readonly LiveEvent[]): Detection[] {
+    const out: Detection[] = [];
+    const needed = this.correlations.referencedRules;
+    for (const e of events) {
+      const at = eventTimestamp(e.event) ?? e.receivedAt;
+      let ms = Date.parse(at);
+      if (Number.isNaN(ms)) ms = Date.parse(e.receivedAt);
+      const iso = new Date(ms).toISOString();
+      for (const rule of this.engine.match(e.event)) {
+        const r = rule.rule;
+        const own = needed.size === 0 || this.correlations.raisesOwnAlerts(r.id, r.name);
+        const feeds = (r.id !== undefined && needed.has(r.id)) || (r.name !== undefined && needed.has(r.name));
+        const d = this.detectionOf(rule, e, iso);
+        if (own) out.push(d);
+        if (feeds) {
+          const m: BaseMatch = { ruleId: r.id, ruleName: r.name, event: e.event, timeMs: ms, ref: d };
+          for (const hit of this.correlations.push(m)) out.push(this.correlationDetection(hit));
+        }
+      }
+      for (const m of this.matchers) out.push(...m.match(e));
+    }
+    return out;
+  }
+
+  /** Lets time pass without events: closes correlation windows judged at their end. */
+  tick(nowMs: number): Detection[] {
+    return this.correlations.advance(nowMs).map((h) => this.correlationDetection(h));
+  }
+
+  private detectionOf(rule: LoadedRule, e: LiveEvent, at: string): Detection {
+    const r = rule.rule;
+    const host = firstText(e.event, HOST_FIELDS);
+    const user = firstText(e.event, USER_FIELDS);
+    return {
+      ruleId: r.id ?? r.title,
+      ruleVersion: this.set.versions.get(r.id ?? '') ?? 1,
+      ruleTitle: r.title,
+      level: r.level as Severity,
+      techniques: rule.attack.techniques,
+      tactics: rule.attack.tacticNames,
+      ...(r.author ? { author: r.author } : {}),
+      eventId: e.id,
+      at,
+      ...(host ? { host } : {}),
+      ...(user ? { user } : {}),
+      event: e.event,
+      matchedFields: this.engine.explain(e.event, rule),
+    };
+  }
+
+  private correlationDetection(hit: CorrelationHit): Detection {
+    const c = hit.correlation;
+    const attack = attackFromTags(c.tags);
+    const refs = hit.matches.map((m) => m.ref).filter((x): x is Detection => typeof x === 'object' && x !== null && 'eventId' in x);
+    const last = refs.at(-1);
+    return {
+      ruleId: c.id ?? c.title,
+      ruleVersion: this.set.versions.get(c.id ?? '') ?? 1,
+      ruleTitle: c.title,
+      level: c.level as Severity,
+      techniques: attack.techniques,
+      tactics: attack.tacticNames,
+      ...(c.author ? { author: c.author } : {}),
+      eventId: last?.eventId ?? '',
+      relatedEventIds: refs.map((d) => d.eventId),
+      at: new Date(hit.lastMs).toISOString(),
+      ...(last?.host ? { host: last.host } : hit.group.Computer ? { host: hit.group.Computer } : {}),
+      ...(last?.user ? { user: last.user } : {}),
+      event: { ...hit.group, count: hit.count, first: new Date(hit.firstMs).toISOString() },
+      matchedFields: Object.keys(hit.group),
+    };
+  }
+}
+
+export { levelRank };
