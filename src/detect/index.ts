@@ -16,3 +16,5 @@ export { LiveDetector } from './live.js';
 export type { LiveEvent, EventMatcher, LiveOptions } from './live.js';
 export { detectMigrations, importRules, importRuleText, listRules, getRule, setRuleEnabled, loadRuleSet } from './rule-store.js';
 export type { StoredRule, StoredRuleDetail, RuleImportReport, RuleQuery, StoredRuleSet } from './rule-store.js';
+export { registerRuleRoutes } from './routes.js';
+export type { RuleRouteDeps } from './routes.js';

@@ -1,0 +1,157 @@
+import type { Kysely } from 'kysely';
+import { systemContext, type Detection, type IngestedEvent, type ParsedMessage } from '../core/index.js';
+import { LiveDetector, loadRuleSet } from '../detect/index.js';
+import { storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
+import type { Database, Store } from '../store/index.js';
+import type { IngestMetrics } from './metrics.js';
+
+export interface PipelineDeps {
+  readonly store: Store;
+  readonly spool: Spool;
+  readonly metrics: IngestMetrics;
+  readonly parse: (raw: string, opts: { receivedAt: Date }) => ParsedMessage;
+  /** Cases: deduplicate and group detections into alerts, inside the pipeline's transaction. */
+  readonly record: (db: Kysely<Database>, detections: readonly Detection[], now: Date) => Promise<readonly unknown[]>;
+  /** Told about alert changes after they commit (the console's live queue). */
+  readonly onAlerts?: (changes: readonly unknown[]) => void;
+  readonly log?: (line: string) => void;
+  readonly batchSize?: number;
+}
+
+const CHECKPOINT = 'spool.checkpoint.';
+
+/**
+ * Spool → parse → detect → store, one batch per transaction: the events, the alerts and the
+ * spool checkpoint commit together, so after a kill the next start resumes right after the
+ * last committed batch and no event is stored or alerted twice.
+ */
+export class Pipeline {
+  private detector: LiveDetector | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private next = 1;
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  get rulesLoaded(): number {
+    return this.detector?.report.rules ?? 0;
+  }
+
+  /** Position of the next record to process (everything before it is committed). */
+  get position(): number {
+    return this.next;
+  }
+
+  /** (Re)builds the detector from the rules now enabled in the store. */
+  async reloadRules(): Promise<{ rules: number; problems: number }> {
+    const set = await loadRuleSet(this.deps.store.db);
+    if (this.detector?.fingerprint === set.fingerprint) return { rules: this.detector.report.rules, problems: this.detector.problems.length };
+    const d = new LiveDetector(set);
+    this.detector = d;
+    for (const p of d.problems.slice(0, 20)) this.deps.log?.(`rule problem: ${p.where}: ${p.reason}`);
+    return { rules: d.report.rules, problems: d.problems.length };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (!this.detector) await this.reloadRules();
+    const row = await this.deps.store.db.selectFrom('lianfang_meta').select('value').where('key', '=', CHECKPOINT + this.deps.spool.id).executeTakeFirst();
+    this.next = row ? Number(row.value) + 1 : 1;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in hand, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Resolves once everything now in the spool is committed (tests and shutdown). */
+  async drain(): Promise<void> {
+    const target = this.deps.spool.lastSeq;
+    while (this.running && this.next <= target) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async run(): Promise<void> {
+    const spool = this.deps.spool;
+    while (this.running) {
+      if (this.next > spool.lastSeq) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void spool.waitFor(this.next).then(resolve);
+          // Let correlation windows close even when nothing arrives.
+          setTimeout(resolve, 1000).unref();
+        });
+        this.wake = null;
+        if (this.next > spool.lastSeq) {
+          await this.tick();
+          continue;
+        }
+      }
+      const records = spool.read(this.next, this.deps.batchSize ?? 2000, (p) => {
+        this.deps.metrics.spoolDamaged++;
+        this.deps.log?.(`spool: ${p.where}: ${p.reason}`);
+      });
+      const last = records.at(-1)?.seq ?? spool.lastSeq; // all damaged: step over them
+      try {
+        await this.process(records, last);
+      } catch (err) {
+        // The batch did not commit: nothing of it is stored, it will be read again.
+        this.deps.log?.(`pipeline: batch ${this.next}..${last} failed and will be retried: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      this.next = last + 1;
+      spool.release(last);
+    }
+  }
+
+  private async process(records: readonly SpoolRecord[], last: number): Promise<void> {
+    const spool = this.deps.spool;
+    const m = this.deps.metrics;
+    const events: IngestedEvent[] = records.map((r) => {
+      const parsed = this.deps.parse(r.text, { receivedAt: r.receivedAt });
+      const error = r.problem ? (parsed.error ? `${r.problem}; ${parsed.error}` : r.problem) : parsed.error;
+      return { ...parsed, ...(error ? { error } : {}), id: `${spool.id}:${r.seq}`, receivedAt: r.receivedAt.toISOString(), source: r.source, raw: r.text };
+    });
+    const detections = this.detector!.process(events);
+    const now = new Date();
+    let changes: readonly unknown[] = [];
+    await this.deps.store.db.transaction().execute(async (tx) => {
+      await storeEvents(tx, events);
+      if (detections.length > 0) changes = await this.deps.record(tx, detections, now);
+      await saveCheckpoint(tx, spool.id, last);
+    });
+    let failed = 0;
+    for (const e of events) if (e.error) failed++;
+    m.parsed += events.length - failed;
+    m.failed += failed;
+    m.detected += events.length;
+    m.alerts += detections.length;
+    if (changes.length > 0) this.deps.onAlerts?.(changes);
+  }
+
+  private async tick(): Promise<void> {
+    const detections = this.detector?.tick(Date.now()) ?? [];
+    if (detections.length === 0) return;
+    let changes: readonly unknown[] = [];
+    await this.deps.store.db.transaction().execute(async (tx) => {
+      changes = await this.deps.record(tx, detections, new Date());
+    });
+    this.deps.metrics.alerts += detections.length;
+    if (changes.length > 0) this.deps.onAlerts?.(changes);
+  }
+}
+
+async function saveCheckpoint(db: Kysely<Database>, spoolId: string, seq: number): Promise<void> {
+  await db
+    .insertInto('lianfang_meta')
+    .values({ key: CHECKPOINT + spoolId, value: String(seq) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(seq) }))
+    .execute();
+}
+
+export { systemContext };
