@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { parseAllDocuments } from 'yaml';
 import { InputError, NotFoundError, requireRole, type ItemProblem, type RequestContext } from '../core/index.js';
 import { appendAudit, type Database, type MigrationSet } from '../store/index.js';
@@ -177,21 +177,7 @@ function latestRows(db: RuleDb) {
     .where('r.version', '=', (eb) => eb.selectFrom('sigma_rules as v').select(sql<number>`max(v.version)`.as('m')).whereRef('v.id', '=', 'r.id'));
 }
 
-interface RuleRow {
-  id: string;
-  version: number;
-  kind: string;
-  title: string;
-  level: string;
-  status: string | null;
-  author: string | null;
-  logsource: string;
-  tags: string;
-  enabled: number;
-  source: string;
-  imported_at: string;
-  updated_at: string;
-}
+type RuleRow = Selectable<Database['sigma_rules']> & { kind: string };
 
 function toStored(r: RuleRow): StoredRule {
   return {

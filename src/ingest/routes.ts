@@ -44,36 +44,28 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
 
   const peerOf = (req: FastifyRequest): string => `${req.ip}:${req.socket.remotePort ?? 0}`;
 
-  app.post('/api/v1/ingest', {
-    schema: {
-      tags: ['ingest'],
-      summary: 'Ingest messages: one per line (syslog, CEF, LEEF, JSON, Windows event XML)',
-      description: 'Body is text/plain or application/x-ndjson, one raw message per line, or a JSON array of strings or objects. Acknowledged once durable.',
-      response: { 200: accepted },
-    },
-  }, async (req) => {
-    requireRole(deps.contextOf(req), 'analyst', 'member-connector');
-    const texts = linesOf(req.body);
-    const receivedAt = new Date();
-    const source = { transport: 'http' as const, peer: peerOf(req), listener: 'http:/api/v1/ingest' };
-    const r = await deps.accept(texts.map((text) => ({ text, receivedAt, source })));
-    return { accepted: texts.length, first_seq: r.first, last_seq: r.last };
-  });
-
-  app.post('/api/v1/ingest/_bulk', {
-    schema: {
-      tags: ['ingest'],
-      summary: 'Ingest an Elasticsearch/ECS bulk body (action line, document line, …)',
-      response: { 200: accepted },
-    },
-  }, async (req) => {
-    requireRole(deps.contextOf(req), 'analyst', 'member-connector');
-    const texts = bulkDocuments(req.body);
-    const receivedAt = new Date();
-    const source = { transport: 'http' as const, peer: peerOf(req), listener: 'http:/api/v1/ingest/_bulk' };
-    const r = await deps.accept(texts.map((text) => ({ text, receivedAt, source })));
-    return { accepted: texts.length, first_seq: r.first, last_seq: r.last };
-  });
+  const ingestRoute = (path: string, summary: string, description: string, messagesOf: (body: unknown) => string[]): void => {
+    app.post(path, { schema: { tags: ['ingest'], summary, description, response: { 200: accepted } } }, async (req) => {
+      requireRole(deps.contextOf(req), 'analyst', 'member-connector');
+      const texts = messagesOf(req.body);
+      const receivedAt = new Date();
+      const source = { transport: 'http' as const, peer: peerOf(req), listener: `http:${path}` };
+      const r = await deps.accept(texts.map((text) => ({ text, receivedAt, source })));
+      return { accepted: texts.length, first_seq: r.first, last_seq: r.last };
+    });
+  };
+  ingestRoute(
+    '/api/v1/ingest',
+    'Ingest messages: one per line (syslog, CEF, LEEF, JSON, Windows event XML)',
+    'Body is text/plain or application/x-ndjson, one raw message per line, or a JSON array of strings or objects. Acknowledged once durable.',
+    linesOf,
+  );
+  ingestRoute(
+    '/api/v1/ingest/_bulk',
+    'Ingest an Elasticsearch/ECS bulk body (action line, document line, …)',
+    'Each index or create action line is followed by its document; a body with any other action is refused whole. Acknowledged once durable.',
+    bulkDocuments,
+  );
 
   app.get('/api/v1/events', {
     schema: {
