@@ -20,6 +20,8 @@ export interface AppDeps {
   readonly webRoot?: string;
   /** Extra gauges for /metrics (spool backlog, open connections…). */
   readonly gauges?: () => Record<string, number>;
+  /** Listener, spool and pipeline state for the console's ingest health page. */
+  readonly health?: () => Record<string, unknown>;
   readonly version?: string;
 }
 
@@ -89,6 +91,36 @@ export async function createApp(deps: AppDeps): Promise<App> {
   }, async (req) => {
     const ctx = contextOf(req);
     return { actor: ctx.actor.id, roles: ctx.actor.roles, tenant: ctx.tenant };
+  });
+
+  app.get('/api/v1/ingest/health', {
+    schema: {
+      tags: ['ingest'],
+      summary: 'Live ingest counters and rates, spool backlog, listeners and detection state',
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            counters: {
+              type: 'object',
+              properties: { received: { type: 'integer' }, parsed: { type: 'integer' }, failed: { type: 'integer' }, detected: { type: 'integer' }, alerts: { type: 'integer' }, spool_damaged: { type: 'integer' }, http_rejected: { type: 'integer' } },
+            },
+            rates: { type: 'object', properties: { received_per_s: { type: 'number' }, detected_per_s: { type: 'number' } } },
+          },
+          additionalProperties: true,
+        },
+      },
+    },
+  }, async (req) => {
+    contextOf(req);
+    const m = deps.metrics;
+    m.sample();
+    const rates = m.rates();
+    return {
+      counters: { received: m.received, parsed: m.parsed, failed: m.failed, detected: m.detected, alerts: m.alerts, spool_damaged: m.spoolDamaged, http_rejected: m.httpRejected },
+      rates: { received_per_s: rates.received, detected_per_s: rates.detected },
+      ...(deps.health?.() ?? {}),
+    };
   });
 
   if (deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))) serveConsole(app, deps.webRoot);
