@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { huntCommand } from './hunt.js';
 import { rulesCheckCommand, rulesLogsourcesCommand, rulesUpdateCommand } from './rules.js';
 import { doctorCommand } from './doctor.js';
+import { auditVerifyCommand, rulesImportCommand, tokenCreateCommand } from './admin.js';
 import { LEVELS, defaultRulesDir } from '../detect/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -66,10 +67,38 @@ rules
   .option('--sha256 <hex>', 'expected SHA-256 of the archive')
   .action(rulesUpdateCommand);
 rules
+  .command('import')
+  .description('Load Sigma rules into the store (enabled); a changed rule gets a new version')
+  .argument('<paths...>', 'rule files or folders')
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .action(rulesImportCommand);
+rules
   .command('logsources')
   .description('Print the Sigma logsource → Windows channel / event id mapping the engine uses')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
   .action(rulesLogsourcesCommand);
+
+program
+  .command('token')
+  .description('API tokens')
+  .command('create')
+  .description('Create an API token and print it (stored hashed; shown only now)')
+  .requiredOption('--role <role>', 'admin, analyst, auditor, member-connector or supervisor')
+  .option('--name <name>', 'who or what the token is for (shown in the audit log)')
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .action(tokenCreateCommand);
+
+program
+  .command('audit')
+  .description('The hash-chained audit log')
+  .command('verify')
+  .description('Recompute the chain; name the first entry that was altered, removed or forged (exit 1)')
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(auditVerifyCommand);
 
 program
   .command('doctor')
