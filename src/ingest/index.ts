@@ -18,3 +18,5 @@ export { ingestMigrations, storeEvents, listEvents, getEvent, countEvents, event
 export type { EventQuery, StoredEventView, EventsTable } from './events-store.js';
 export { registerIngestRoutes } from './routes.js';
 export type { IngestRouteDeps } from './routes.js';
+export { parseMessage, isKnownTimezone, MAX_MESSAGE_CHARS } from './parse/index.js';
+export type { ParseOptions } from './parse/index.js';
