@@ -1,7 +1,6 @@
 import { systemContext } from '../core/index.js';
 import { importRules } from '../detect/index.js';
-import { createToken } from '../server/tokens.js';
-import { openDataStore } from '../server/store.js';
+import { createToken, openDataStore } from '../server/index.js';
 import { verifyAudit } from '../store/index.js';
 
 interface DataOptions {

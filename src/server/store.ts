@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { casesMigrations } from '../cases/index.js';
 import { detectMigrations } from '../detect/index.js';
 import { ingestMigrations } from '../ingest/index.js';
 import { migrate, type MigrationSet, type Store } from '../store/index.js';
@@ -7,7 +8,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import { tokenMigrations } from './tokens.js';
 
 /** Every capability's tables, in the order they were added. */
-export const ALL_MIGRATIONS: readonly MigrationSet[] = [ingestMigrations, detectMigrations, tokenMigrations];
+export const ALL_MIGRATIONS: readonly MigrationSet[] = [ingestMigrations, detectMigrations, tokenMigrations, casesMigrations];
 
 /** The store `serve` and the CLI use: SQLite in the data folder, or PostgreSQL when given a URL. */
 export async function openDataStore(dataDir: string, url?: string): Promise<Store> {
