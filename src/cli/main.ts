@@ -3,6 +3,7 @@ import { huntCommand } from './hunt.js';
 import { rulesCheckCommand, rulesLogsourcesCommand, rulesUpdateCommand } from './rules.js';
 import { doctorCommand } from './doctor.js';
 import { auditVerifyCommand, rulesImportCommand, tokenCreateCommand } from './admin.js';
+import { serveCommand } from './serve.js';
 import { LEVELS, defaultRulesDir } from '../detect/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -78,6 +79,30 @@ rules
   .description('Print the Sigma logsource → Windows channel / event id mapping the engine uses')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
   .action(rulesLogsourcesCommand);
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return n;
+}
+
+program
+  .command('serve')
+  .description('Run the live SOC: syslog and HTTP ingest, real-time Sigma detection, alerts and cases, the console and REST API')
+  .option('--data <dir>', 'data folder (SQLite database and spool)', './data')
+  .option('--http <port>', 'HTTP port (console, API, metrics)', port, 8080)
+  .option('--host <address>', 'address to listen on (0.0.0.0 to receive from the network)', '127.0.0.1')
+  .option('--syslog-udp <port>', 'syslog over UDP', port, 5514)
+  .option('--no-syslog-udp', 'no UDP listener')
+  .option('--syslog-tcp <port>', 'syslog over TCP (RFC 6587 octet counting or newline framing)', port, 5514)
+  .option('--no-syslog-tcp', 'no TCP listener')
+  .option('--syslog-tls <port>', 'syslog over TLS (RFC 5425); needs --tls-cert and --tls-key', port)
+  .option('--tls-cert <file>', 'PEM certificate for --syslog-tls')
+  .option('--tls-key <file>', 'PEM private key for --syslog-tls')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .option('--import-rules <path>', 'import Sigma rules from this file or folder before starting (repeatable; unchanged rules are skipped)', collect)
+  .option('--timezone <zone>', 'zone for syslog times that carry none (RFC 3164), e.g. Asia/Taipei', 'UTC')
+  .action(serveCommand);
 
 program
   .command('token')

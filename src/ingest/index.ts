@@ -20,3 +20,5 @@ export { registerIngestRoutes } from './routes.js';
 export type { IngestRouteDeps } from './routes.js';
 export { parseMessage, isKnownTimezone, MAX_MESSAGE_CHARS } from './parse/index.js';
 export type { ParseOptions } from './parse/index.js';
+export { startSyslogListeners } from './listen/index.js';
+export type { RawMessage, MessageSink, ListenerOptions, ListenerCounters, SyslogListeners } from './listen/index.js';

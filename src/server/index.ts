@@ -5,3 +5,5 @@ export { openDataStore, ALL_MIGRATIONS } from './store.js';
 export { IngestMetrics } from './metrics.js';
 export { Pipeline } from './pipeline.js';
 export type { PipelineDeps } from './pipeline.js';
+export { serve } from './serve.js';
+export type { ServeOptions, Running } from './serve.js';

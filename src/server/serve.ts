@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { recordDetections, registerCaseRoutes } from '../cases/index.js';
+import { systemContext } from '../core/index.js';
+import { registerRuleRoutes } from '../detect/index.js';
+import { parseMessage, registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
+import { createApp } from './app.js';
+import { IngestMetrics } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+import { openDataStore } from './store.js';
+
+export interface ServeOptions {
+  readonly dataDir: string;
+  readonly http: number;
+  /** Address to bind (default 127.0.0.1; 0.0.0.0 to take logs from the network). */
+  readonly host?: string;
+  readonly syslogUdp?: number;
+  readonly syslogTcp?: number;
+  readonly syslogTls?: { readonly port: number; readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** postgres://… ; default: SQLite in dataDir. */
+  readonly storeUrl?: string;
+  /** The built console; default: none (API only). */
+  readonly webRoot?: string;
+  /** Time zone for syslog timestamps that carry none (RFC 3164); default UTC. */
+  readonly timezone?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface Running {
+  readonly url: string;
+  readonly ports: { readonly http: number; readonly udp?: number; readonly tcp?: number; readonly tls?: number };
+  readonly metrics: IngestMetrics;
+  readonly rulesLoaded: number;
+  /** Resolves once everything accepted so far is through detection and stored. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `lianfang serve`: the store, the spool, the detection pipeline, the syslog listeners, and
+ * the HTTP API and console, in one process.
+ */
+export async function serve(opts: ServeOptions): Promise<Running> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = await openDataStore(dataDir, opts.storeUrl);
+  const { spool, report } = Spool.open({ dir: join(dataDir, 'spool') });
+  for (const p of report.problems) log(`spool: ${p.where}: ${p.reason}`);
+  const metrics = new IngestMetrics();
+  const ctx = systemContext();
+  const pipeline = new Pipeline({
+    store,
+    spool,
+    metrics,
+    log,
+    parse: (raw, o) => parseMessage(raw, { receivedAt: o.receivedAt, ...(opts.timezone ? { timezone: opts.timezone } : {}) }),
+    record: async (db, detections, now) => {
+      const r = await recordDetections(db, ctx, detections, now);
+      return [...r.created, ...r.updated];
+    },
+  });
+  const loaded = await pipeline.reloadRules();
+  log(`rules: ${loaded.rules} enabled rules loaded${loaded.problems ? ` (${loaded.problems} problems)` : ''}`);
+  await pipeline.start();
+
+  const accept = async (batch: SpoolInput[]): Promise<{ first: number; last: number }> => {
+    const r = await spool.append(batch);
+    metrics.received += batch.length;
+    return r;
+  };
+  let listeners: SyslogListeners | null = null;
+  const { app, contextOf } = await createApp({
+    store,
+    metrics,
+    ...(opts.webRoot ? { webRoot: resolve(opts.webRoot) } : {}),
+    gauges: () => ({
+      lianfang_spool_backlog_bytes: spool.backlogBytes,
+      lianfang_spool_last_seq: spool.lastSeq,
+      lianfang_pipeline_position: pipeline.position - 1,
+      lianfang_rules_loaded: pipeline.rulesLoaded,
+    }),
+    health: () => ({
+      spool: { id: spool.id, last_seq: spool.lastSeq, processed_seq: pipeline.position - 1, backlog_bytes: spool.backlogBytes },
+      rules: { loaded: pipeline.rulesLoaded },
+      listeners: listeners?.counters() ?? {},
+    }),
+  });
+  registerIngestRoutes(app, { store, contextOf, accept, onRejected: () => metrics.httpRejected++ });
+  registerRuleRoutes(app, { store, contextOf, onRulesChanged: async () => void (await pipeline.reloadRules()) });
+  registerCaseRoutes(app, { store, contextOf });
+
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    if (opts.syslogUdp !== undefined || opts.syslogTcp !== undefined || opts.syslogTls) {
+      listeners = await startSyslogListeners(
+        {
+          ...(opts.syslogUdp !== undefined ? { udp: { port: opts.syslogUdp, host } } : {}),
+          ...(opts.syslogTcp !== undefined ? { tcp: { port: opts.syslogTcp, host } } : {}),
+          ...(opts.syslogTls ? { tls: { port: opts.syslogTls.port, host, cert: opts.syslogTls.cert, key: opts.syslogTls.key } } : {}),
+        },
+        { accept: async (batch) => void (await accept(batch)) },
+      );
+    }
+    await app.listen({ port: opts.http, host });
+  } catch (err) {
+    await listeners?.close();
+    await pipeline.stop();
+    await spool.close();
+    await store.close();
+    throw err;
+  }
+  const timer = setInterval(() => metrics.sample(), 1000);
+  timer.unref();
+  const address = app.server.address();
+  const http = typeof address === 'object' && address ? address.port : opts.http;
+  return {
+    url: `http://${host}:${http}`,
+    ports: { http, ...(listeners?.addresses ?? {}) },
+    metrics,
+    get rulesLoaded() {
+      return pipeline.rulesLoaded;
+    },
+    drain: () => pipeline.drain(),
+    async stop() {
+      clearInterval(timer);
+      await listeners?.close();
+      await app.close();
+      await pipeline.drain();
+      await pipeline.stop();
+      await spool.close();
+      await store.close();
+    },
+  };
+}
