@@ -17,14 +17,19 @@ export interface StreamLimits {
 }
 
 /**
- * One connection. Frames read from a chunk go to the sink as one batch; while that batch is
- * being accepted the socket is paused, so a slow sink slows the sender down (TCP flow control)
- * instead of losing data. Batches of one connection are accepted one after another, in order.
+ * One connection. Frames go to the sink in batches, one batch in flight at a time, in order.
+ * While a batch is being accepted (written and fsync'd) reading goes on into the next batch,
+ * so one fsync covers everything that arrived meanwhile (group commit); only when that next
+ * batch passes READ_AHEAD_BYTES is the socket paused, so a slow sink slows the sender down
+ * (TCP flow control) instead of losing data or holding unbounded memory.
  */
 class StreamConnection {
   private readonly framer: SyslogFramer;
   /** Frames read but not yet handed to the sink. */
   private batch: RawMessage[] = [];
+  /** Bytes read into `batch` since it was last handed over. */
+  private batchBytes = 0;
+  private paused = false;
   private accepting: Promise<void> | undefined;
   /** The stream is over (end, error, close or shutdown): the framer's last frame is taken. */
   private ended = false;
@@ -66,7 +71,12 @@ class StreamConnection {
     this.counters.bytes += chunk.length;
     if (this.failed) return;
     this.framer.push(chunk, new Date(), this.batch);
-    this.pump();
+    this.batchBytes += chunk.length;
+    if (this.accepting === undefined) this.pump();
+    else if (this.batchBytes >= READ_AHEAD_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
   }
 
   private onIdle(): void {
@@ -95,9 +105,9 @@ class StreamConnection {
     }
     const batch = this.batch;
     this.batch = [];
+    this.batchBytes = 0;
     this.counters.frames += batch.length;
     this.counters.batches++;
-    this.socket.pause();
     this.accepting = acceptSafely(this.sink, batch).then(
       () => this.accepted(),
       () => this.rejected(batch.length),
@@ -106,8 +116,11 @@ class StreamConnection {
 
   private accepted(): void {
     this.accepting = undefined;
+    if (this.paused && !this.ended) {
+      this.paused = false;
+      this.socket.resume();
+    }
     if (this.batch.length > 0) this.pump();
-    else if (!this.ended) this.socket.resume();
     else this.settleIfDone();
   }
 
@@ -137,6 +150,9 @@ class StreamConnection {
     await this.done;
   }
 }
+
+/** Read ahead of the sink by at most this much per connection before pushing back. */
+export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 function acceptSafely(sink: MessageSink, batch: RawMessage[]): Promise<void> {
   try {
