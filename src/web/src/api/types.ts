@@ -1,0 +1,230 @@
+/**
+ * The JSON the console reads, as the REST API sends it (snake_case). Written here rather than
+ * imported because the server's domain types are camelCase and carry Node types; the
+ * authoritative document is GET /openapi.json.
+ */
+
+export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+export type AlertStatus = 'new' | 'acknowledged' | 'in_case' | 'dismissed';
+export type CaseState = 'new' | 'triage' | 'in_progress' | 'contained' | 'resolved' | 'closed' | 'false_positive';
+export type CaseSeverity = 'low' | 'medium' | 'high' | 'critical';
+export type Tlp = 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
+export type Pap = 'clear' | 'green' | 'amber' | 'red';
+export type TaskState = 'todo' | 'doing' | 'done';
+export type ObservableType = 'ip' | 'domain' | 'url' | 'hash' | 'user' | 'host' | 'email' | 'file';
+
+/** Every list answer: newest first, `next` is an opaque cursor or null at the end. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly next: string | null;
+}
+
+export interface ApiErrorBody {
+  readonly error: string;
+  readonly message: string;
+  readonly where?: string;
+}
+
+export interface Me {
+  readonly actor: string;
+  readonly roles: string[];
+  readonly tenant: string;
+}
+
+export interface Observable {
+  readonly type: ObservableType;
+  readonly value: string;
+  readonly algorithm?: string;
+}
+
+export interface Alert {
+  readonly id: string;
+  readonly rule_id: string;
+  readonly rule_version: number;
+  readonly rule_title: string;
+  readonly level: Level;
+  readonly techniques: string[];
+  readonly tactics: string[];
+  readonly author: string | null;
+  readonly host: string | null;
+  readonly user: string | null;
+  readonly status: AlertStatus;
+  readonly status_note: string | null;
+  readonly case_id: string | null;
+  readonly observables: Observable[];
+  readonly event_ids: string[];
+  readonly event_count: number;
+  readonly detection_count: number;
+  readonly matched_fields: string[];
+  readonly first_seen: string;
+  readonly last_seen: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface CaseClocks {
+  readonly acknowledged_at: string | null;
+  readonly time_to_acknowledge_ms: number | null;
+  readonly resolved_at: string | null;
+  readonly time_to_resolve_ms: number | null;
+}
+
+export interface Case {
+  readonly id: string;
+  readonly number: number;
+  /** `#42` */
+  readonly ref: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: CaseSeverity;
+  readonly state: CaseState;
+  readonly assignee: string | null;
+  readonly tags: string[];
+  readonly tlp: Tlp;
+  readonly pap: Pap;
+  readonly summary: string | null;
+  readonly merged_into: string | null;
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly revision: number;
+  readonly clocks: CaseClocks;
+  readonly alert_count: number;
+}
+
+export interface CaseTask {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly state: TaskState;
+  readonly assignee: string | null;
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly done_at: string | null;
+}
+
+export interface CaseComment {
+  readonly id: string;
+  readonly author: string;
+  readonly text: string;
+  readonly created_at: string;
+}
+
+export interface EvidenceInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly media_type: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly added_by: string;
+  readonly added_at: string;
+}
+
+export interface CaseObservable extends Observable {
+  readonly id: string;
+  readonly ioc: boolean;
+  readonly note: string | null;
+  readonly source: 'alert' | 'analyst';
+  readonly added_by: string;
+  readonly added_at: string;
+}
+
+export interface TimelineEntry {
+  readonly at: string;
+  readonly actor: string;
+  readonly kind: string;
+  readonly summary: string;
+}
+
+/** Another case sharing observables with this one. */
+export interface RelatedCase {
+  readonly id: string;
+  readonly number: number;
+  readonly ref: string;
+  readonly title: string;
+  readonly state: CaseState;
+  readonly severity: CaseSeverity;
+  /** Observables in common. */
+  readonly shared: number;
+}
+
+export interface CaseDetail extends Case {
+  readonly related: RelatedCase[];
+  readonly alerts: Alert[];
+  readonly tasks: CaseTask[];
+  readonly comments: CaseComment[];
+  readonly evidence: EvidenceInfo[];
+  readonly observables: CaseObservable[];
+  readonly timeline: TimelineEntry[];
+}
+
+export interface DurationSummary {
+  readonly count: number;
+  readonly median_ms: number | null;
+  readonly p90_ms: number | null;
+}
+
+export interface CaseStats {
+  readonly from: string;
+  readonly to: string;
+  readonly created: number;
+  readonly time_to_acknowledge: DurationSummary;
+  readonly time_to_resolve: DurationSummary;
+  readonly by_state: Record<CaseState, number>;
+  readonly by_severity: Record<CaseSeverity, number>;
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly version: number;
+  readonly kind: 'rule' | 'filter' | 'correlation';
+  readonly title: string;
+  readonly level: string;
+  readonly status: string | null;
+  readonly author: string | null;
+  readonly logsource: Record<string, string>;
+  readonly tags: string[];
+  readonly enabled: boolean;
+  readonly source: string;
+  readonly imported_at: string;
+  readonly updated_at: string;
+}
+
+export interface RuleDetail extends Rule {
+  readonly yaml: string;
+  readonly versions: Array<{ readonly version: number; readonly imported_at: string; readonly source: string }>;
+}
+
+export interface RuleImportReport {
+  readonly added: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly problems: Array<{ readonly where: string; readonly reason: string }>;
+}
+
+export interface StoredEvent {
+  readonly id: string;
+  readonly received_at: string;
+  readonly event_time?: string;
+  readonly source: { readonly transport: string; readonly peer: string; readonly listener: string };
+  readonly format: string;
+  readonly device: string | null;
+  readonly error: string | null;
+  readonly raw: string;
+  readonly event: Record<string, unknown>;
+}
+
+export interface IngestHealth {
+  readonly counters: {
+    readonly received: number;
+    readonly parsed: number;
+    readonly failed: number;
+    readonly detected: number;
+    readonly alerts: number;
+    readonly spool_damaged: number;
+    readonly http_rejected: number;
+  };
+  readonly rates: { readonly received_per_s: number; readonly detected_per_s: number };
+  /** Spool, listeners, rules…: shapes owned by the server, shown as they come. */
+  readonly [more: string]: unknown;
+}
