@@ -8,12 +8,13 @@
  *
  *   npm run bench:hunt            (env: ROUNDS=5, DATA=../shared/data)
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SigmaEngine, hunt, loadRules, type SigmaRule } from '../src/detect/index.js';
 import { readEvtx } from '../src/ingest/index.js';
+import { filesUnder } from './files.js';
 
 const DATA = resolve(process.env.DATA ?? new URL('../../shared/data', import.meta.url).pathname);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -21,18 +22,9 @@ const RULE_DIRS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'r
   join(DATA, 'sigma', d),
 );
 
-function files(dir: string, ext: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) files(p, ext, out);
-    else if (e.name.endsWith(ext)) out.push(p);
-  }
-  return out.sort();
-}
-
 function eventLines(): string[] {
   const lines: string[] = [];
-  for (const f of files(join(DATA, 'events'), '.jsonl')) for (const l of readFileSync(f, 'utf8').split('\n')) if (l.trim()) lines.push(l);
+  for (const f of filesUnder(join(DATA, 'events'), '.jsonl')) for (const l of readFileSync(f, 'utf8').split('\n')) if (l.trim()) lines.push(l);
   return lines;
 }
 
@@ -161,7 +153,7 @@ async function main(): Promise<void> {
   const ratioAll = huntAll / parseAll;
   console.log(`all ${cores} cores: JSON.parse ${Math.round(parseAll)} events/s; parse+detect ${Math.round(huntAll)} events/s; ratio ${ratioAll.toFixed(3)}`);
 
-  const evtxFiles = files(join(DATA, 'events'), '.evtx');
+  const evtxFiles = filesUnder(join(DATA, 'events'), '.evtx');
   const buffers = evtxFiles.map((f) => readFileSync(f));
   const evtxBytes = buffers.reduce((n, b) => n + b.length, 0);
   let records = 0;

@@ -11,30 +11,22 @@
  *   npm run bench:ingest        (env: N=200000, DATA=../shared/data)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemContext } from '../src/core/index.js';
 import { importRules } from '../src/detect/index.js';
 import { openDataStore, serve } from '../src/server/index.js';
+import { filesUnder } from './files.js';
 
 const DATA = resolve(process.env.DATA ?? new URL('../../shared/data', import.meta.url).pathname);
 const N = Number(process.env.N ?? 200_000);
 const RULE_DIRS = ['rules/windows', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => join(DATA, 'sigma', d));
 
-function files(dir: string, ext: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) files(p, ext, out);
-    else if (e.name.endsWith(ext)) out.push(p);
-  }
-  return out.sort();
-}
-
 /** N single-line syslog messages cycling through the shared samples. */
 function messages(): string {
   const payloads: string[] = [];
-  for (const f of files(join(DATA, 'events/evtx-attack-samples'), '.jsonl')) {
+  for (const f of filesUnder(join(DATA, 'events/evtx-attack-samples'), '.jsonl')) {
     for (const l of readFileSync(f, 'utf8').split('\n')) if (l.trim()) payloads.push(l);
   }
   const cef = readFileSync(join(DATA, 'logs/elastic-integrations/cef/test-cef.log'), 'utf8').split('\n').filter((l) => l.startsWith('CEF:'));
