@@ -64,7 +64,9 @@ describe('HTTP API shell', () => {
 
   it('asks for a token, refuses a wrong one, and knows who a right one is', async () => {
     assert.equal((await get('/api/v1/events')).status, 401);
-    assert.equal((await get('/api/v1/events', `lf_0123456789abcdef_${'x'.repeat(32)}`)).status, 401);
+    const wrong = await get('/api/v1/events', `lf_0123456789abcdef_${'x'.repeat(32)}`);
+    assert.equal(wrong.status, 401);
+    assert.match(((await wrong.json()) as { message: string }).message, /unknown or revoked/);
     const me = await (await get('/api/v1/me', analyst)).json();
     assert.deepEqual(me, { actor: 'token:alice', roles: ['analyst'], tenant: 'local' });
   });

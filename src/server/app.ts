@@ -10,6 +10,8 @@ import { TokenAuthenticator, UnauthenticatedError } from './tokens.js';
 declare module 'fastify' {
   interface FastifyRequest {
     lianfang?: RequestContext;
+    /** Why the bearer token was refused, told to routes that need a caller. */
+    lianfangRefused?: UnauthenticatedError;
   }
 }
 
@@ -55,12 +57,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
       req.lianfang = await auth.contextOf(req.headers.authorization);
     } catch (err) {
       if (!(err instanceof UnauthenticatedError)) throw err;
-      // Left unset: contextOf() answers 401 for the routes that need a caller.
+      // Left unset: contextOf() answers 401, with this reason, for the routes that need a caller.
+      req.lianfangRefused = err;
     }
   });
 
   const contextOf = (req: FastifyRequest): RequestContext => {
-    if (!req.lianfang) throw new UnauthenticatedError('an API token is required: Authorization: Bearer <token>');
+    if (!req.lianfang) throw req.lianfangRefused ?? new UnauthenticatedError('an API token is required: Authorization: Bearer <token>');
     return req.lianfang;
   };
 
@@ -134,7 +137,6 @@ const TYPES: Record<string, string> = {
 
 /** The built console: files under webRoot, and index.html for the app's own paths. */
 function serveConsole(app: FastifyInstance, root: string): void {
-  const index = readFileSync(join(root, 'index.html'));
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = decodeURIComponent((req.params as { '*': string })['*'] ?? '');
     const file = normalize(join(root, path));
@@ -144,6 +146,7 @@ function serveConsole(app: FastifyInstance, root: string): void {
       return reply.send(readFileSync(file));
     }
     if (path.startsWith('api/')) return reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${req.url}` });
-    return reply.type('text/html; charset=utf-8').send(index);
+    // Read each time: a rebuilt console is served without a restart.
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(readFileSync(join(root, 'index.html')));
   });
 }
