@@ -67,10 +67,30 @@ function hostOf(event: EventRecord): string | null {
   return typeof event.Computer === 'string' ? event.Computer.slice(0, 255) : null;
 }
 
+const NUL_SHOWN = '\u2400';
+
+/**
+ * Text PostgreSQL can hold: it refuses NUL in text and `\u0000` in jsonb, and one such message
+ * would otherwise fail its whole batch. NUL is stored as U+2400 (␀), on both dialects alike,
+ * and the event's error says so.
+ */
+function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', NUL_SHOWN) : text;
+}
+
+function storableJson(event: EventRecord): string {
+  const json = JSON.stringify(event);
+  // \u0000 escapes not preceded by an escaped backslash (our own output, so this is exact).
+  return json.includes('\\u0000') ? json.replace(/(?<=(?:^|[^\\])(?:\\\\)*)\\u0000/g, NUL_SHOWN) : json;
+}
+
 /** Stores events; ids already stored are left as they are (redelivery after a crash). */
 export async function storeEvents(db: Kysely<Database>, events: readonly IngestedEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows: EventsTable[] = events.map((e) => ({
+  const rows: EventsTable[] = events.map((e) => {
+    const nul = e.raw.includes('\0');
+    const error = nul ? `${e.error ? `${e.error}; ` : ''}NUL bytes stored as ${NUL_SHOWN}` : (e.error ?? null);
+    return {
     id: e.id,
     received_at: e.receivedAt,
     event_time: eventTimeOf(e),
@@ -80,10 +100,11 @@ export async function storeEvents(db: Kysely<Database>, events: readonly Ingeste
     format: e.format,
     device: e.device ?? null,
     host: hostOf(e.event),
-    error: e.error ?? null,
-    raw: e.raw,
-    event: JSON.stringify(e.event),
-  }));
+    error,
+    raw: storable(e.raw),
+    event: storableJson(e.event),
+  };
+  });
   const edb = db as unknown as EventsDb;
   // SQLite caps bound parameters per statement; 12 columns × 500 rows stays under it.
   for (let i = 0; i < rows.length; i += 500) {

@@ -10,6 +10,8 @@ export class IngestMetrics {
   alerts = 0;
   /** Damaged spool records skipped (each also logged with where). */
   spoolDamaged = 0;
+  /** Messages stored quarantined: the database or a detector could not take them as parsed. */
+  quarantined = 0;
   /** HTTP ingest requests refused (bad body) — their lines are not acknowledged. */
   httpRejected = 0;
   private readonly startedAt = Date.now();
@@ -39,6 +41,7 @@ export class IngestMetrics {
     counter('lianfang_events_detected_total', 'Events that went through detection and were stored.', this.detected);
     counter('lianfang_alerts_total', 'Detections raised (before grouping into alerts).', this.alerts);
     counter('lianfang_spool_damaged_total', 'Damaged spool records skipped.', this.spoolDamaged);
+    counter('lianfang_events_quarantined_total', 'Messages stored escaped and undetected because they could not be stored or detected as parsed.', this.quarantined);
     counter('lianfang_http_ingest_rejected_total', 'HTTP ingest requests refused.', this.httpRejected);
     for (const [name, v] of Object.entries(gauges)) lines.push(`# TYPE ${name} gauge`, `${name} ${v}`);
     return `${lines.join('\n')}\n`;

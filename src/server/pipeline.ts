@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { systemContext, type Detection, type IngestedEvent, type ParsedMessage } from '../core/index.js';
-import { LiveDetector, loadRuleSet } from '../detect/index.js';
+import { LiveDetector, loadRuleSet, type EventMatcher } from '../detect/index.js';
 import { storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
 import type { Database, Store } from '../store/index.js';
 import type { IngestMetrics } from './metrics.js';
@@ -19,6 +19,8 @@ export interface PipelineDeps {
 }
 
 const CHECKPOINT = 'spool.checkpoint.';
+/** After this many failures of one batch, its messages are taken one at a time. */
+const ISOLATE_AFTER = 2;
 
 /**
  * Spool → parse → detect → store, one batch per transaction: the events, the alerts and the
@@ -31,6 +33,9 @@ export class Pipeline {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private next = 1;
+  private readonly matchers: EventMatcher[] = [];
+  /** Consecutive failures of the batch at `next`. */
+  private failures = 0;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -43,11 +48,18 @@ export class Pipeline {
     return this.next;
   }
 
+  /** Adds another capability's matcher (threat-intel indicators…); it survives rule reloads. */
+  addMatcher(m: EventMatcher): void {
+    this.matchers.push(m);
+    this.detector?.addMatcher(m);
+  }
+
   /** (Re)builds the detector from the rules now enabled in the store. */
   async reloadRules(): Promise<{ rules: number; problems: number }> {
     const set = await loadRuleSet(this.deps.store.db);
     if (this.detector?.fingerprint === set.fingerprint) return { rules: this.detector.report.rules, problems: this.detector.problems.length };
     const d = new LiveDetector(set);
+    for (const m of this.matchers) d.addMatcher(m);
     this.detector = d;
     for (const p of d.problems.slice(0, 20)) this.deps.log?.(`rule problem: ${p.where}: ${p.reason}`);
     return { rules: d.report.rules, problems: d.problems.length };
@@ -97,16 +109,58 @@ export class Pipeline {
       });
       const last = records.at(-1)?.seq ?? spool.lastSeq; // all damaged: step over them
       try {
-        await this.process(records, last);
+        if (this.failures >= ISOLATE_AFTER) await this.isolate(records);
+        else await this.process(records, last);
+        this.failures = 0;
       } catch (err) {
         // The batch did not commit: nothing of it is stored, it will be read again.
-        this.deps.log?.(`pipeline: batch ${this.next}..${last} failed and will be retried: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 1000));
+        this.failures++;
+        this.deps.log?.(`pipeline: batch ${this.next}..${last} failed (${this.failures}×) and will be retried${this.failures >= ISOLATE_AFTER ? ' one message at a time' : ''}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 10_000)));
         continue;
       }
       this.next = last + 1;
       spool.release(last);
     }
+  }
+
+  /**
+   * A batch that keeps failing is taken one message at a time, so one poisonous message (one
+   * the database or a detector cannot take) does not hold up the stream. Each message that
+   * still fails alone is stored quarantined: its raw text escaped, its event empty, no
+   * detection, and the reason in its error — kept and counted, never dropped. Returns with
+   * the records all committed; if even a quarantined row cannot be stored, the database is
+   * down and the error propagates (the batch is retried, nothing is skipped).
+   */
+  private async isolate(records: readonly SpoolRecord[]): Promise<void> {
+    for (const r of records) {
+      try {
+        await this.process([r], r.seq);
+      } catch (err) {
+        await this.quarantine(r, (err as Error).message);
+      }
+      this.next = r.seq + 1;
+    }
+  }
+
+  private async quarantine(r: SpoolRecord, reason: string): Promise<void> {
+    const spool = this.deps.spool;
+    const event: IngestedEvent = {
+      format: 'unknown',
+      event: {},
+      error: `quarantined, not detected: ${reason}`.slice(0, 2000),
+      id: `${spool.id}:${r.seq}`,
+      receivedAt: r.receivedAt.toISOString(),
+      source: r.source,
+      raw: JSON.stringify(r.text),
+    };
+    await this.deps.store.db.transaction().execute(async (tx) => {
+      await storeEvents(tx, [event]);
+      await saveCheckpoint(tx, spool.id, r.seq);
+    });
+    this.deps.metrics.failed++;
+    this.deps.metrics.quarantined++;
+    this.deps.log?.(`pipeline: message ${event.id} quarantined: ${reason}`);
   }
 
   private async process(records: readonly SpoolRecord[], last: number): Promise<void> {
