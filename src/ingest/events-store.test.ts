@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import type { IngestedEvent } from '../core/index.js';
 import { migrate, type Store } from '../store/index.js';
 import { openPostgresStore } from '../store/postgres/index.js';
+import { throwawayDatabase } from '../store/postgres/throwaway.suite.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { ingestMigrations, listEvents, storeEvents } from './events-store.js';
 import { parseMessage } from './parse/index.js';
@@ -53,26 +52,5 @@ function suite(name: string, open: () => Promise<Store>, skip?: string): void {
 
 suite('sqlite', async () => openSqliteStore(':memory:'));
 
-const base = process.env.LIANFANG_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `lf_events_${randomBytes(4).toString('hex')}`;
-async function pgSkip(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: base, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${base} is not reachable (${(err as Error).message}); .ci/run starts it`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-const skip = await pgSkip();
-after(async () => {
-  if (skip) return;
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  await client.query(`drop schema ${schema} cascade`);
-  await client.end();
-});
-suite('postgres', async () => openPostgresStore(`${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`), skip);
+const pgDb = await throwawayDatabase('lf_events');
+suite('postgres', async () => openPostgresStore(pgDb.url), pgDb.skip);

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import { LianfangError } from '../core/index.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Database } from './schema.js';
@@ -39,9 +39,13 @@ export async function migrate(store: Store, sets: readonly MigrationSet[] = []):
       all[name] = m;
     }
   }
+  // On PostgreSQL, Kysely would take a migration table found in any schema on the search path:
+  // name the current one, so two installations in two schemas of a database stay apart.
+  const schema = store.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s : undefined;
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => all },
+    ...(schema ? { migrationTableSchema: schema } : {}),
     // A capability added later brings migrations that sort between applied ones.
     allowUnorderedMigrations: true,
   });

@@ -1,33 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { migrate } from '../index.js';
 import { storeContract } from '../contract.suite.js';
 import { openPostgresStore } from './index.js';
+import { throwawayDatabase } from './throwaway.suite.js';
 
-// A throw-away schema per run in the database named by LIANFANG_TEST_PG (CI starts PostgreSQL).
-const base = process.env.LIANFANG_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `lf_test_${randomBytes(4).toString('hex')}`;
-
-async function reachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: base, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${base} is not reachable (${(err as Error).message}); .ci/run starts it`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const skip = await reachable();
-after(async () => {
-  if (skip) return;
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  await client.query(`drop schema ${schema} cascade`);
-  await client.end();
-});
-const url = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+const { url, skip } = await throwawayDatabase('lf_store');
 storeContract('postgres', async () => openPostgresStore(url), skip);
+
+test('two installations in two schemas of one database migrate apart', { skip }, async () => {
+  const admin = openPostgresStore(url);
+  await sql`create schema bank_a`.execute(admin.db);
+  await sql`create schema bank_b`.execute(admin.db);
+  await admin.close();
+  const inSchema = (s: string) => openPostgresStore(`${url}?options=${encodeURIComponent(`-c search_path=${s}`)}`);
+  const a = inSchema('bank_a');
+  const b = inSchema('bank_b');
+  try {
+    const all = ['0001_meta', '0002_sigma_rules', '0003_audit_log'];
+    assert.deepEqual((await migrate(a)).applied, all);
+    // b's migrator must not read a's migration table and think it is up to date.
+    assert.deepEqual((await migrate(b)).applied, all);
+    const where = await sql<{ table_schema: string }>`select table_schema from information_schema.tables where table_name = 'audit_log' and table_schema like 'bank_%' order by 1`.execute(a.db);
+    assert.deepEqual(where.rows.map((r) => r.table_schema), ['bank_a', 'bank_b']);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
