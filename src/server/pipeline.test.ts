@@ -16,10 +16,10 @@ id: 3c1e9a2b-8d4f-4e6a-9b0c-1d2e3f4a5b6c
 status: test
 level: medium
 logsource:
-    product: fortigate
+    category: firewall
 detection:
     selection:
-        destination.port: 23
+        dst_port: 23
     condition: selection
 `;
 

@@ -129,3 +129,15 @@ test('LEEF 1.0 from Panda Adaptive Defense (Wazuh ruleset samples): tab-separate
     assert.equal(typeof flat['source.ip'], 'string');
   }
 });
+
+test('CEF from a firewall naming an address pair is network traffic seen by a firewall (for Sigma firewall rules)', () => {
+  const classify = (raw: string) => {
+    const e = parseMessage(raw).event as { event?: { category?: unknown }; observer?: { type?: unknown } };
+    return [e.event?.category ?? null, e.observer?.type ?? null];
+  };
+  assert.deepEqual(classify('CEF:0|Fortinet|FortiGate|7.6|13|traffic|3|src=10.0.0.5 dst=203.0.113.5 dpt=4444'), [['network'], 'firewall']);
+  assert.deepEqual(classify('CEF:0|Cisco|ASA|9.16|106023|Deny tcp|5|src=10.0.0.5 dst=203.0.113.5'), [['network'], 'firewall']);
+  assert.deepEqual(classify('CEF:0|Cisco|IOS Router|15|1|login|3|src=10.0.0.5 dst=203.0.113.5'), [null, null], 'a router is not a firewall');
+  assert.deepEqual(classify('CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar_test_file|6|src=10.0.0.5 dst=10.0.0.6'), [null, null], 'an anti-malware agent is not a firewall');
+  assert.deepEqual(classify('CEF:0|Fortinet|FortiGate|7.6|32001|admin login|3|duser=admin'), [null, null], 'no address pair: not traffic');
+});

@@ -293,7 +293,32 @@ export function parseCef(text: string, from: number, offset: number, event: Even
   }
   const pairs = readExtension(text, i, ctx, offset);
   mapExtension(pairs, event, cef, ctx);
+  classifyFirewall(event, kind, product);
   return kind;
+}
+
+/** Firewall makers whose CEF traffic records Sigma's `category: firewall` rules are about. */
+const FIREWALL_KINDS: ReadonlySet<string> = new Set(['fortigate', 'panos', 'checkpoint', 'cisco', 'forcepoint', 'sophos', 'barracuda']);
+
+/**
+ * A firewall's record of a connection (it names an address pair) is network traffic:
+ * `event.category: network` and `observer.type: firewall`, as ECS classifies it, so Sigma's
+ * firewall rules find it. Cisco also makes non-firewalls; its ASA and FTD products count.
+ */
+function classifyFirewall(event: EventRecord, kind: string | undefined, product: string | undefined): void {
+  if (kind === undefined || !FIREWALL_KINDS.has(kind)) return;
+  if (kind === 'cisco') {
+    const words = new Set((product ?? '').toLowerCase().split(/[^a-z0-9]+/));
+    if (!words.has('asa') && !words.has('ftd') && !words.has('firepower')) return;
+  }
+  const src = event.source;
+  const dst = event.destination;
+  const hasIp = (v: FieldValue | undefined): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.ip === 'string';
+  if (!hasIp(src) && !hasIp(dst)) return;
+  const ev = event.event;
+  if (!(typeof ev === 'object' && ev !== null && !Array.isArray(ev) && ev.category !== undefined)) put(event, 'event.category', ['network']);
+  const observer = event.observer;
+  if (!(typeof observer === 'object' && observer !== null && !Array.isArray(observer) && observer.type !== undefined)) put(event, 'observer.type', 'firewall');
 }
 
 export function deviceKind(vendor: string | undefined): string | undefined {
