@@ -69,6 +69,38 @@ export class LiveDetector {
     return this.set.fingerprint;
   }
 
+  /**
+   * How far back correlation windows reach (the longest timespan), 0 without correlations:
+   * after a restart or a rule reload, replaying that much of the stored stream through
+   * `warm` rebuilds the windows.
+   */
+  get correlationReachMs(): number {
+    return this.set.correlations.reduce((m, c) => Math.max(m, c.timespanMs), 0);
+  }
+
+  /**
+   * Feeds already-processed events to the correlation engine only, dropping what it decides:
+   * those hits were raised when the events first came through. Rebuilds open windows.
+   */
+  warm(events: readonly LiveEvent[]): void {
+    const needed = this.correlations.referencedRules;
+    if (needed.size === 0) return;
+    for (const e of events) {
+      const ms = this.timeOf(e);
+      for (const rule of this.engine.match(e.event)) {
+        const r = rule.rule;
+        if ((r.id !== undefined && needed.has(r.id)) || (r.name !== undefined && needed.has(r.name))) {
+          this.correlations.push({ ruleId: r.id, ruleName: r.name, event: e.event, timeMs: ms, ref: this.detectionOf(rule, e, new Date(ms).toISOString()) });
+        }
+      }
+    }
+  }
+
+  private timeOf(e: LiveEvent): number {
+    const ms = Date.parse(eventTimestamp(e.event) ?? e.receivedAt);
+    return Number.isNaN(ms) ? Date.parse(e.receivedAt) : ms;
+  }
+
   addMatcher(m: EventMatcher): void {
     this.matchers.push(m);
   }
@@ -78,9 +110,7 @@ export class LiveDetector {
     const out: Detection[] = [];
     const needed = this.correlations.referencedRules;
     for (const e of events) {
-      const at = eventTimestamp(e.event) ?? e.receivedAt;
-      let ms = Date.parse(at);
-      if (Number.isNaN(ms)) ms = Date.parse(e.receivedAt);
+      const ms = this.timeOf(e);
       const iso = new Date(ms).toISOString();
       for (const rule of this.engine.match(e.event)) {
         const r = rule.rule;

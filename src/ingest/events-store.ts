@@ -172,6 +172,20 @@ export async function listEvents(db: Kysely<Database>, dialect: 'sqlite' | 'post
   return { items, next: rows.length > limit && last ? Buffer.from(JSON.stringify([last.eventTime, last.id])).toString('base64url') : null };
 }
 
+/**
+ * Stored events of the last `reachMs` before the newest one, oldest first, at most `max`:
+ * what live correlation replays to rebuild its windows after a restart.
+ */
+export async function recentEvents(db: Kysely<Database>, reachMs: number, max: number): Promise<StoredEventView[]> {
+  const edb = db as unknown as EventsDb;
+  const newest = await edb.selectFrom('events').select((eb) => eb.fn.max('event_time').as('t')).executeTakeFirst();
+  if (!newest?.t) return [];
+  const since = new Date(Date.parse(newest.t) - reachMs).toISOString();
+  // The newest `max` of the window, then put back in time order.
+  const rows = await edb.selectFrom('events').selectAll().where('event_time', '>=', since).where('error', 'is', null).orderBy('event_time', 'desc').orderBy('id', 'desc').limit(max).execute();
+  return rows.reverse().map(rowToEvent);
+}
+
 export async function getEvent(db: Kysely<Database>, id: string): Promise<StoredEventView> {
   const row = await (db as unknown as EventsDb).selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new NotFoundError('EVENT_NOT_FOUND', `no event with id ${id}`);

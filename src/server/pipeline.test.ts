@@ -81,3 +81,69 @@ describe('pipeline', () => {
     await store.close();
   });
 });
+
+const SPRAY = `title: Telnet attempt from one source
+id: 5a0f1c2d-3e4b-4c6d-8e9f-0a1b2c3d4e5f
+name: telnet_attempt
+status: test
+level: low
+logsource:
+    category: firewall
+detection:
+    selection:
+        dst_port: 23
+    condition: selection
+---
+title: Telnet sweep from one source
+id: 5a0f1c2d-3e4b-4c6d-8e9f-0a1b2c3d4e60
+status: test
+level: high
+correlation:
+    type: event_count
+    rules:
+        - telnet_attempt
+    group-by:
+        - source.ip
+    timespan: 10m
+    condition:
+        gte: 3
+`;
+
+describe('pipeline across a restart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lianfang-pipeline-corr-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps a correlation window open across a restart: two events before, one after, one hit', async () => {
+    const ctx = systemContext();
+    const source = { transport: 'tcp' as const, peer: '127.0.0.1:9', listener: 'test' };
+    const line = (n: number) => `CEF:0|Fortinet|FortiGate|7.6|${n}|telnet|5|src=10.0.0.5 dst=10.0.0.${n} dpt=23 rt=Nov 21 2026 09:0${n}:00 UTC`;
+    const run = async (lines: string[]): Promise<number> => {
+      const store = await openDataStore(dir);
+      const { spool } = Spool.open({ dir: join(dir, 'spool') });
+      const metrics = new IngestMetrics();
+      const pipeline = new Pipeline({
+        store, spool, metrics,
+        parse: (raw, o) => parseMessage(raw, o),
+        record: async (db, d, now) => {
+          const r = await recordDetections(db, ctx, d, now);
+          return [...r.created, ...r.updated];
+        },
+      });
+      await pipeline.start();
+      const before = metrics.detected;
+      await spool.append(lines.map((text) => ({ text, source, receivedAt: new Date('2026-11-21T09:10:00Z') })));
+      const t = Date.now();
+      while (metrics.detected < before + lines.length && Date.now() - t < 20_000) await new Promise((r) => setTimeout(r, 20));
+      await pipeline.stop();
+      const rows = await store.db.selectFrom('alerts' as never).select(['rule_id' as never]).where('rule_id' as never, '=', '5a0f1c2d-3e4b-4c6d-8e9f-0a1b2c3d4e60' as never).execute();
+      await spool.close();
+      await store.close();
+      return rows.length;
+    };
+    const store = await openDataStore(dir);
+    await importRuleText(store.db, ctx, SPRAY, 'sweep.yml');
+    await store.close();
+    assert.equal(await run([line(1), line(2)]), 0, 'two attempts: no hit yet');
+    assert.equal(await run([line(3)]), 1, 'the third attempt after the restart completes the window');
+  });
+});

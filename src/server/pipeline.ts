@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { systemContext, type Detection, type IngestedEvent, type ParsedMessage } from '../core/index.js';
 import { LiveDetector, loadRuleSet, type EventMatcher } from '../detect/index.js';
-import { storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
+import { recentEvents, storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
 import type { Database, Store } from '../store/index.js';
 import type { IngestMetrics } from './metrics.js';
 
@@ -21,6 +21,8 @@ export interface PipelineDeps {
 const CHECKPOINT = 'spool.checkpoint.';
 /** After this many failures of one batch, its messages are taken one at a time. */
 const ISOLATE_AFTER = 2;
+/** Stored events replayed at most to rebuild correlation windows. */
+const WARM_MAX_EVENTS = 200_000;
 
 /**
  * Spool → parse → detect → store, one batch per transaction: the events, the alerts and the
@@ -60,9 +62,22 @@ export class Pipeline {
     if (this.detector?.fingerprint === set.fingerprint) return { rules: this.detector.report.rules, problems: this.detector.problems.length };
     const d = new LiveDetector(set);
     for (const m of this.matchers) d.addMatcher(m);
+    await this.warm(d);
     this.detector = d;
     for (const p of d.problems.slice(0, 20)) this.deps.log?.(`rule problem: ${p.where}: ${p.reason}`);
     return { rules: d.report.rules, problems: d.problems.length };
+  }
+
+  /**
+   * Rebuilds a new detector's correlation windows from the stored events they reach back to,
+   * so a restart or a rule reload does not forget a correlation half-way through.
+   */
+  private async warm(d: LiveDetector): Promise<void> {
+    const reach = d.correlationReachMs;
+    if (reach <= 0) return;
+    const events = await recentEvents(this.deps.store.db, reach, WARM_MAX_EVENTS);
+    d.warm(events.map((e) => ({ id: e.id, event: e.event, receivedAt: e.receivedAt })));
+    if (events.length === WARM_MAX_EVENTS) this.deps.log?.(`correlation: replayed only the newest ${WARM_MAX_EVENTS} events of the last ${reach / 1000} s to rebuild windows`);
   }
 
   async start(): Promise<void> {
