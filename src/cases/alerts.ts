@@ -20,6 +20,13 @@ const LATEST_TIME = 253402300799999;
 export interface RecordOptions {
   /** Detections of one rule, host and user whose times all fit in this span share an alert. */
   readonly windowMs?: number;
+  /**
+   * Write an audit entry for each alert created or grown (default true). The live pipeline
+   * turns it off: grouping detections is the machine's bookkeeping, recorded in the alert
+   * itself (counts, first/last seen, event ids), and one audit entry per alert change cost a
+   * fifth of its throughput. What people and API clients do to alerts is always audited.
+   */
+  readonly audit?: boolean;
 }
 
 /** What a batch of detections did, for the server to push to the console. */
@@ -176,7 +183,7 @@ async function loadCandidates(t: CasesDb, tenant: string, key: GroupKey, fromMs:
   return rows.map(fromRow);
 }
 
-async function writeAlert(tx: Kysely<Database>, ctx: RequestContext, a: WorkingAlert, key: GroupKey, now: Date): Promise<Alert> {
+async function writeAlert(tx: Kysely<Database>, ctx: RequestContext, a: WorkingAlert, key: GroupKey, now: Date, audit: boolean): Promise<Alert> {
   const t = tables(tx);
   const alert = toAlert(a, key, now);
   const columns = {
@@ -190,7 +197,7 @@ async function writeAlert(tx: Kysely<Database>, ctx: RequestContext, a: WorkingA
       ...columns, id: a.id, tenant: ctx.tenant, rule_id: key.ruleId, host: key.host, user_name: key.user, status: 'new',
       status_note: null, case_id: null, merged_at: null, created_at: a.createdAt,
     }).execute();
-    await appendAudit(tx, ctx, {
+    if (audit) await appendAudit(tx, ctx, {
       action: 'alert.create', target: `alert:${a.id}`,
       detail: { rule_id: key.ruleId, rule_version: alert.ruleVersion, level: alert.level, host: key.host, user: key.user, detections: alert.detectionCount, first_seen: alert.firstSeen },
     }, now);
@@ -198,7 +205,7 @@ async function writeAlert(tx: Kysely<Database>, ctx: RequestContext, a: WorkingA
   }
   await t.updateTable('alerts').set(columns).where('id', '=', a.id).where('tenant', '=', ctx.tenant).execute();
   const b = a.before!;
-  await appendAudit(tx, ctx, {
+  if (audit) await appendAudit(tx, ctx, {
     action: 'alert.update', target: `alert:${a.id}`,
     detail: {
       detections: { before: b.detectionCount, after: alert.detectionCount }, events: { before: b.eventCount, after: alert.eventCount },
@@ -233,7 +240,7 @@ export async function addCaseObservablesFromAlert(tx: Kysely<Database>, ctx: Req
  * absorb new detections; alerts in a case do, and their new observables join the case.
  *
  * Call it with the transaction the pipeline holds (it joins it; given the plain database it
- * opens its own). Every created or grown alert gets an audit entry in that transaction.
+ * opens its own). Every created or grown alert gets an audit entry in that transaction, unless `options.audit` is false.
  */
 export async function recordDetections(
   db: Kysely<Database>,
@@ -274,7 +281,7 @@ export async function recordDetections(
     }
     for (const a of working) {
       if (!a.changed) continue;
-      const alert = await writeAlert(db, ctx, a, key, now);
+      const alert = await writeAlert(db, ctx, a, key, now, options.audit ?? true);
       (a.isNew ? result.created : result.updated).push(alert);
     }
   }

@@ -179,6 +179,16 @@ export function casesStoreSuite(name: string, open: () => Promise<Store>, skip?:
         assert.equal((await verifyAudit(store.db)).ok, true);
       });
 
+      it('with audit off (the live pipeline), groups the same but writes no audit entry; hand changes are still audited', async () => {
+        const r = await recordDetections(store.db, pipeline, [detection({ ruleId: 'rule-quiet', at: '2026-03-02T03:00:00Z' })], clock.now(), { audit: false });
+        await recordDetections(store.db, pipeline, [detection({ ruleId: 'rule-quiet', at: '2026-03-02T03:01:00Z' })], clock.now(), { audit: false });
+        const id = r.created[0]!.id;
+        assert.equal((await getAlert(alice, deps, id)).detectionCount, 2);
+        assert.deepEqual(await listAudit(store.db, { target: `alert:${id}` }), []);
+        await setAlertStatus(alice, deps, id, { status: 'acknowledged' });
+        assert.deepEqual((await listAudit(store.db, { target: `alert:${id}` })).map((e) => e.action), ['alert.status']);
+      });
+
       it('acknowledges and dismisses by hand; a dismissed alert does not swallow the next detection', async () => {
         const r = await recordDetections(store.db, pipeline, [detection({ ruleId: 'rule-dismiss', at: '2026-03-02T01:00:00Z' })], clock.now());
         const id = r.created[0]!.id;

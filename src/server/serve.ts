@@ -56,7 +56,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     log,
     parse: (raw, o) => parseMessage(raw, { receivedAt: o.receivedAt, ...(opts.timezone ? { timezone: opts.timezone } : {}) }),
     record: async (db, detections, now) => {
-      const r = await recordDetections(db, ctx, detections, now);
+      const r = await recordDetections(db, ctx, detections, now, { audit: false });
       return [...r.created, ...r.updated];
     },
   });
