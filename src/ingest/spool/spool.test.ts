@@ -66,11 +66,16 @@ describe('spool', () => {
     const mid = spool.read(95, 30);
     assert.deepEqual(mid.map((m) => m.seq), Array.from({ length: 30 }, (_, i) => 95 + i));
     assert.match(mid[0]!.text, /^message 95 /);
+    const backlogBefore = spool.backlogBytes;
     spool.release(150);
+    assert.ok(spool.backlogBytes < backlogBefore, 'releasing shrinks the backlog');
     const left = readdirSync(dir).filter((n) => n.endsWith('.seg'));
     assert.ok(left.length < segs.length, 'released segments are deleted');
     assert.equal(spool.read(151, 1000).length, 50, 'what was not released is still there');
     assert.equal(spool.read(151, 1000)[0]!.seq, 151);
+    spool.read(151, 1000);
+    spool.release(200);
+    assert.equal(spool.backlogBytes, 0, 'everything read and released: no backlog, though the last segment stays');
     await spool.close();
   });
 

@@ -87,6 +87,8 @@ export class Spool {
   private readonly waiters: Waiter[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private released = 0;
+  /** Byte offset, in its segment, just past the last released record (for the backlog figure). */
+  private releasedAt: { firstSeq: number; offset: number } | null = null;
   private closed = false;
   private failure: Error | null = null;
   /** Sequential reader position: seq → byte offset in its segment. */
@@ -153,7 +155,10 @@ export class Spool {
   /** Bytes on disk not yet released by the reader. */
   get backlogBytes(): number {
     let n = 0;
-    for (const s of this.segments) if (s.lastSeq > this.released) n += s.committedBytes;
+    for (const s of this.segments) {
+      if (s.lastSeq <= this.released) continue;
+      n += s.committedBytes - (this.releasedAt?.firstSeq === s.firstSeq ? this.releasedAt.offset : 0);
+    }
     return n;
   }
 
@@ -291,7 +296,11 @@ export class Spool {
 
   /** The reader is done with everything up to `seq`: whole segments below it are deleted. */
   release(seq: number): void {
-    this.released = Math.max(this.released, seq);
+    if (seq <= this.released) return;
+    this.released = seq;
+    // Where in its segment the released record ends, when the reader just read it (the usual case).
+    const seg = this.segments[this.cursor.segment];
+    this.releasedAt = this.cursor.seq === seq + 1 && seg ? { firstSeq: seg.firstSeq, offset: this.cursor.offset } : null;
     while (this.segments.length > 1 && this.segments[0]!.lastSeq <= this.released) {
       const seg = this.segments.shift()!;
       unlinkSync(seg.path);
