@@ -1,0 +1,92 @@
+// Vault repository throughput next to restic and borg, measured in the same run.
+// `npx tsx bench/vault.ts` (env: DIV=2 → 512 MiB dataset from ../shared/bench/vault-peers.sh; DIV=1 → 1 GiB).
+// The peers run through vault-peers.sh (same dataset generator); we then back up the same data.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { LocalDirBlobStore, Repository, backup, ed25519Signer, initRepository, restore, verifyRepo, x25519Recipient } from '../src/vault/repo/index.js';
+
+const DIV = process.env.DIV ?? '2';
+const WORK = '/tmp/vault-bench';
+const PEERS_SCRIPT = new URL('../../shared/bench/vault-peers.sh', import.meta.url).pathname;
+const MiB = 1024 * 1024;
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const tools = ['restic', 'borg'].filter(has);
+for (const t of ['restic', 'borg'].filter((x) => !tools.includes(x))) console.log(`${t}: absent (apt-get install -y restic borgbackup)`);
+
+// 1. peers (and the dataset) through the shared script
+console.log(`running ${PEERS_SCRIPT} DIV=${DIV} TOOLS="${tools.join(' ')}" …`);
+const peers = spawnSync('bash', [PEERS_SCRIPT], {
+  env: { ...process.env, WORK, DIV, KEEP: '1', TOOLS: tools.length > 0 ? tools.join(' ') : ' ' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+if (peers.status !== 0) throw new Error(`vault-peers.sh failed (${peers.status})`);
+const rows = readFileSync(join(WORK, 'results.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+const peer = (tool: string, phase: string): number | null => {
+  const r = rows.find((x) => x[0] === tool && x[1] === phase);
+  return r ? Number(r[3]) : null;
+};
+
+// 2. the vault on the same data (left mutated by the script: 5 % of files changed)
+const DATA = join(WORK, 'data');
+const bytesOf = (dir: string): number => readdirSync(dir, { recursive: true }).reduce<number>((s, n) => {
+  const st = statSync(join(dir, String(n)));
+  return st.isFile() ? s + st.size : s;
+}, 0);
+const total = bytesOf(DATA);
+const repoDir = join(WORK, 'repo-vault');
+rmSync(repoDir, { recursive: true, force: true });
+const rec = x25519Recipient();
+const signer = ed25519Signer();
+const store = new LocalDirBlobStore(repoDir);
+const { secret } = await initRepository(store, { wrapDataKey: rec.wrapDataKey });
+const repo = await Repository.open(store, { secret });
+const opts = { wrapDataKey: rec.wrapDataKey, sign: signer.sign };
+
+const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+  const t0 = process.hrtime.bigint();
+  const r = await f();
+  return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+};
+let peakRss = 0;
+const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+
+const [full, tFull] = await timed(() => backup(repo, [DATA], opts));
+// second backup after a small change: 64 KiB overwritten in every 20th file
+const files = readdirSync(DATA, { recursive: true }).map(String).filter((n) => statSync(join(DATA, n)).isFile()).sort();
+let changed = 0;
+for (let i = 0; i < files.length; i += 20) {
+  const f = join(DATA, files[i]!);
+  const fd = openSync(f, 'r+');
+  writeSync(fd, createHash('sha512').update(`m${i}`).digest().subarray(0, 64).toString('hex').repeat(1024), Math.floor(statSync(f).size / 3));
+  closeSync(fd);
+  changed++;
+}
+const [incr, tIncr] = await timed(() => backup(repo, [DATA], opts));
+const out = join(WORK, 'restore-vault');
+rmSync(out, { recursive: true, force: true });
+const [res, tRestore] = await timed(() => restore(repo, incr.snapshotId, out, { unwrapDataKey: rec.unwrapDataKey, verifySignature: signer.verify }));
+const same = spawnSync('diff', ['-r', '-q', DATA, join(out, 'data')]).status === 0;
+const [ver, tVerify] = await timed(() => verifyRepo(repo, { level: 'full', unwrapDataKey: rec.unwrapDataKey, verifySignature: signer.verify }));
+clearInterval(rssTimer);
+const repoBytes = bytesOf(repoDir);
+
+const mibs = (b: number, s: number): number => b / MiB / s;
+const vFull = mibs(total, tFull);
+const vRestore = mibs(res.bytes, tRestore);
+console.log('');
+console.log(`dataset: ${files.length} files, ${(total / MiB).toFixed(1)} MiB (vault-peers.sh DIV=${DIV}); ${process.env.DROP_CACHES === '0' ? '' : 'page cache warm for the vault runs'}`);
+console.log(`vault full backup     ${tFull.toFixed(2)} s  ${vFull.toFixed(1)} MiB/s  new ${(full.record.totals.newBytes / MiB).toFixed(1)} MiB, stored ${(full.record.totals.storedBytes / MiB).toFixed(1)} MiB`);
+console.log(`vault second backup   ${tIncr.toFixed(2)} s  ${mibs(total, tIncr).toFixed(1)} MiB/s  (${changed} files changed) new ${(incr.record.totals.newBytes / MiB).toFixed(2)} MiB, stored ${(incr.record.totals.storedBytes / MiB).toFixed(2)} MiB`);
+console.log(`vault restore         ${tRestore.toFixed(2)} s  ${vRestore.toFixed(1)} MiB/s  identical=${same ? 'yes' : 'NO'}`);
+console.log(`vault verify full     ${tVerify.toFixed(2)} s  ${mibs(ver.bytesRead, tVerify).toFixed(1)} MiB/s of repository  ok=${ver.ok}`);
+console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB, peak RSS ${(peakRss / MiB).toFixed(0)} MiB`);
+for (const t of tools) {
+  console.log(`${t.padEnd(6)} full ${peer(t, 'backup-full')?.toFixed(1)} MiB/s, incremental ${rows.find((x) => x[0] === t && x[1] === 'backup-incr')?.[2]} s, restore ${peer(t, 'restore')?.toFixed(1)} MiB/s`);
+}
+const ratio = (mine: number, theirs: number | null): string => (theirs && theirs > 0 ? (mine / theirs).toFixed(2) : 'n/a');
+if (process.env.KEEP !== '1') for (const d of [out, DATA, repoDir, join(WORK, 'repo-restic'), join(WORK, 'repo-borg'), join(WORK, 'cache')]) rmSync(d, { recursive: true, force: true });
+writeFileSync(join(WORK, 'vault-result.txt'), `${vFull} ${vRestore}\n`);
+console.log(`vault_vs_restic_backup=${ratio(vFull, peer('restic', 'backup-full'))} vault_vs_restic_restore=${ratio(vRestore, peer('restic', 'restore'))} vault_vs_borg_backup=${ratio(vFull, peer('borg', 'backup-full'))} vault_vs_borg_restore=${ratio(vRestore, peer('borg', 'restore'))}`);

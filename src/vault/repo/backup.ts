@@ -1,0 +1,225 @@
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { InputError } from '../../core/index.js';
+import type { ItemProblem } from '../../core/index.js';
+import { ChunkSplitter } from './chunker.js';
+import { PackWriter, type Repository, type WrapDataKey } from './repository.js';
+import { treeLine, writeSnapshot, type SignSnapshot, type SnapshotRecord, type SnapshotTotals, type TreeEntry } from './snapshot.js';
+
+export interface BackupProgress {
+  readonly files: number;
+  readonly bytesRead: number;
+  readonly newBytes: number;
+  readonly storedBytes: number;
+  readonly currentPath: string;
+}
+
+/** A byte stream to back up as one file, e.g. `pg_dump` output on stdin. */
+export interface StreamSource {
+  readonly stream: AsyncIterable<Uint8Array>;
+  /** The file name the stream gets in the snapshot. */
+  readonly name: string;
+  readonly mode?: number;
+}
+
+export interface BackupOptions {
+  readonly wrapDataKey: WrapDataKey;
+  readonly sign: SignSnapshot;
+  readonly host?: string;
+  readonly now?: () => Date;
+  readonly onProgress?: (p: BackupProgress) => void;
+  /** Files between progress calls (the last call always happens). */
+  readonly progressEvery?: number;
+}
+
+export interface BackupResult {
+  readonly snapshotId: string;
+  readonly record: SnapshotRecord;
+  /** Packs left by an interrupted backup that this one indexed and reused. */
+  readonly resumedPacks: number;
+  readonly problems: ItemProblem[];
+}
+
+const READ_SIZE = 4 * 1024 * 1024;
+
+/**
+ * Backs up files and folders (each named by its base name at the top of the tree) or one
+ * stream, then writes a signed snapshot record. Holds the repository lock throughout; packs
+ * of an earlier interrupted backup are indexed first and their chunks not written again.
+ */
+export async function backup(repo: Repository, source: readonly string[] | StreamSource, opts: BackupOptions): Promise<BackupResult> {
+  const lock = await repo.lock('backup');
+  try {
+    await repo.loadIndex();
+    const { adopted } = await repo.adoptUnindexedPacks();
+    return await runBackup(repo, source, opts, adopted.length);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runBackup(repo: Repository, source: readonly string[] | StreamSource, opts: BackupOptions, resumedPacks: number): Promise<BackupResult> {
+  const writer = new PackWriter(repo, opts.wrapDataKey);
+  const totals: SnapshotTotals = { files: 0, dirs: 0, symlinks: 0, bytes: 0, chunks: 0, newChunks: 0, newBytes: 0, storedBytes: 0, skipped: 0 };
+  const problems: ItemProblem[] = [];
+  const tree = new TreeSink(repo, writer);
+  const every = opts.progressEvery ?? 1;
+  let current = '';
+  const report = (force: boolean): void => {
+    if (!opts.onProgress || (!force && totals.files % every !== 0)) return;
+    opts.onProgress({ files: totals.files, bytesRead: totals.bytes, newBytes: writer.stats.newBytes, storedBytes: writer.stats.storedBytes, currentPath: current });
+  };
+  const readBuf = Buffer.allocUnsafe(READ_SIZE);
+
+  const storeContent = async (pieces: AsyncIterable<Uint8Array>): Promise<{ size: number; chunks: string[] }> => {
+    const splitter = new ChunkSplitter(repo.cdc);
+    const chunks: string[] = [];
+    let size = 0;
+    const take = async (out: Uint8Array[]): Promise<void> => {
+      for (const c of out) {
+        const id = repo.chunkId(c);
+        const hex = id.toString('hex');
+        chunks.push(hex);
+        totals.chunks++;
+        await writer.add('data', id, c);
+      }
+    };
+    for await (const piece of pieces) {
+      size += piece.length;
+      await take(splitter.push(piece));
+    }
+    await take(splitter.finish());
+    return { size, chunks };
+  };
+
+  const readFilePieces = async function* (path: string): AsyncGenerator<Uint8Array> {
+    const fh = await open(path, 'r');
+    try {
+      for (;;) {
+        const { bytesRead } = await fh.read(readBuf, 0, READ_SIZE, null);
+        if (bytesRead === 0) return;
+        yield readBuf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    current = abs;
+    let st;
+    try {
+      st = await lstat(abs);
+    } catch (err) {
+      problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return;
+    }
+    if (st.isSymbolicLink()) {
+      await tree.add({ type: 'symlink', path: rel, target: await readlink(abs), mtimeMs: st.mtimeMs });
+      totals.symlinks++;
+    } else if (st.isDirectory()) {
+      await tree.add({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs });
+      totals.dirs++;
+      let names: string[];
+      try {
+        names = (await readdir(abs)).sort();
+      } catch (err) {
+        problems.push({ where: abs, reason: `cannot list: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        return;
+      }
+      for (const name of names) await visit(join(abs, name), `${rel}/${name}`);
+    } else if (st.isFile()) {
+      let content;
+      try {
+        content = await storeContent(readFilePieces(abs));
+      } catch (err) {
+        problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        return;
+      }
+      await tree.add({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks });
+      totals.files++;
+      totals.bytes += content.size;
+      report(false);
+    } else {
+      problems.push({ where: abs, reason: 'not a regular file, folder or symlink: skipped' });
+    }
+  };
+
+  let paths: string[];
+  if (Array.isArray(source)) {
+    paths = (source as readonly string[]).map((p) => resolve(p));
+    const tops = new Set<string>();
+    for (const p of paths) {
+      const top = basename(p);
+      if (top === '' || top === '/' ) throw new InputError('VAULT_BACKUP_PATH', 'cannot back up the file-system root as a top-level name', p);
+      if (tops.has(top)) throw new InputError('VAULT_BACKUP_PATH', `two paths share the top-level name "${top}"`, p);
+      tops.add(top);
+    }
+    for (const p of paths) await visit(p, basename(p));
+  } else {
+    const s = source as StreamSource;
+    if (s.name.length === 0 || s.name.includes('/') || s.name === '.' || s.name === '..') throw new InputError('VAULT_BACKUP_PATH', `stream name ${JSON.stringify(s.name)} is not a plain file name`);
+    paths = [`stdin:${s.name}`];
+    current = s.name;
+    const content = await storeContent(s.stream);
+    const now = (opts.now?.() ?? new Date()).getTime();
+    await tree.add({ type: 'file', path: s.name, mode: s.mode ?? 0o600, mtimeMs: now, size: content.size, chunks: content.chunks });
+    totals.files++;
+    totals.bytes += content.size;
+  }
+  const treeIds = await tree.finish();
+  await writer.finish();
+  totals.newChunks = writer.stats.newChunks;
+  totals.newBytes = writer.stats.newBytes;
+  totals.storedBytes = writer.stats.storedBytes;
+  totals.skipped = problems.length;
+  report(true);
+  const record: SnapshotRecord = {
+    format: 'lianfang-vault-snapshot', version: 1, repoId: repo.config.repoId,
+    time: (opts.now?.() ?? new Date()).toISOString(), host: opts.host ?? hostname(), paths, tree: treeIds, totals,
+  };
+  const snapshotId = await writeSnapshot(repo.store, record, opts.sign);
+  return { snapshotId, record, resumedPacks, problems };
+}
+
+/** Streams tree lines through the chunker into tree chunks, so a huge tree is never whole in memory. */
+class TreeSink {
+  private readonly splitter: ChunkSplitter;
+  private readonly ids: string[] = [];
+  private readonly queue: Uint8Array[] = [];
+  private text = '';
+
+  constructor(private readonly repo: Repository, private readonly writer: PackWriter) {
+    this.splitter = new ChunkSplitter(repo.cdc);
+  }
+
+  async add(e: TreeEntry): Promise<void> {
+    this.text += treeLine(e);
+    if (this.text.length >= 1 << 20) {
+      this.flushText();
+      await this.drain();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    for (const c of this.queue) {
+      const id = this.repo.chunkId(c);
+      this.ids.push(id.toString('hex'));
+      await this.writer.add('tree', id, c);
+    }
+    this.queue.length = 0;
+  }
+
+  private flushText(): void {
+    this.splitter.push(Buffer.from(this.text, 'utf8'), this.queue);
+    this.text = '';
+  }
+
+  async finish(): Promise<string[]> {
+    this.flushText();
+    this.splitter.finish(this.queue);
+    await this.drain();
+    return this.ids;
+  }
+}

@@ -1,0 +1,18 @@
+export type { BlobStore } from './blob-store.js';
+export { LocalDirBlobStore, checkBlobName } from './blob-store.js';
+export type { ChunkerParams } from './chunker.js';
+export { DEFAULT_CHUNKER, FastCdc, ChunkSplitter, chunkStream, gearTable } from './chunker.js';
+export type { ChunkKind, ChunkLocation, Compression } from './format.js';
+export { packBlobName } from './format.js';
+export type { RepoConfig, InitOptions, OpenOptions, WrapDataKey, UnwrapDataKey } from './repository.js';
+export { FORMAT_VERSION, initRepository, parseConfig, Repository, RepoLock, ChunkReader } from './repository.js';
+export type { TreeEntry, SnapshotRecord, SnapshotTotals, SignSnapshot, VerifySnapshotSignature, LoadedSnapshot } from './snapshot.js';
+export { readSnapshot, listSnapshotIds, safePathParts } from './snapshot.js';
+export type { BackupOptions, BackupProgress, BackupResult, StreamSource } from './backup.js';
+export { backup } from './backup.js';
+export type { RestoreOptions, RestoreResult } from './restore.js';
+export { restore, readTree } from './restore.js';
+export type { VerifyLevel, VerifyOptions, VerifyReport } from './verify.js';
+export { verifyRepo } from './verify.js';
+export type { X25519Recipient } from './x25519-recipient.js';
+export { x25519Recipient, x25519FromPrivatePem, ed25519Signer, ed25519FromPrivatePem } from './x25519-recipient.js';

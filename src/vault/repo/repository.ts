@@ -1,0 +1,405 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
+import type { BlobStore } from './blob-store.js';
+import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
+import {
+  assemblePack, chunkIdOf, chunkRecord, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
+  openChunk, packBlobName, readPackHeader, sealChunk, sha256,
+  type ChunkKind, type ChunkLocation, type Compression, type IndexedPack, type PackEntry, type RepoSubkeys,
+} from './format.js';
+
+/** Wraps a fresh data key for the vault's key holders; the backup host cannot undo it. */
+export type WrapDataKey = (key: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+/** Recovers a data key from its wrapped form (needs the custodians' quorum in production). */
+export type UnwrapDataKey = (wrapped: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export const FORMAT_VERSION = 1;
+
+/** The `config` blob: plain JSON, the same on every site. */
+export interface RepoConfig {
+  readonly format: 'lianfang-vault';
+  readonly version: number;
+  /** 16 random bytes, hex. */
+  readonly repoId: string;
+  readonly chunker: ChunkerParams;
+  /** Packs are closed once their records reach this many bytes. */
+  readonly packTarget: number;
+  /** The repository secret wrapped with `wrapDataKey`, base64: lets custodians re-derive the sub-keys. */
+  readonly wrappedSecret: string;
+  /** HMAC key-check value of the secret's sub-keys, hex: a wrong secret is refused, not used. */
+  readonly secretCheck: string;
+}
+
+export interface InitOptions {
+  readonly wrapDataKey: WrapDataKey;
+  readonly chunker?: ChunkerParams;
+  readonly packTarget?: number;
+}
+
+export interface OpenOptions {
+  /** The 32-byte repository secret kept on the backup host (from `initRepository`). */
+  readonly secret?: Uint8Array;
+  /** Used to recover the secret from `config` when `secret` is not given, and to read chunks. */
+  readonly unwrapDataKey?: UnwrapDataKey;
+  /** Needed only to write. */
+  readonly wrapDataKey?: WrapDataKey;
+}
+
+/**
+ * Creates a repository in an empty store. Returns the repository secret: keep it on the backup
+ * host (it chunks, names and indexes data but opens no chunk); it is also stored wrapped in
+ * `config` so the custodians can recover it for a restore elsewhere.
+ */
+export async function initRepository(store: BlobStore, opts: InitOptions): Promise<{ config: RepoConfig; secret: Uint8Array }> {
+  const chunker = opts.chunker ?? DEFAULT_CHUNKER;
+  checkChunkerParams(chunker, 'init');
+  const packTarget = opts.packTarget ?? 16 * 1024 * 1024;
+  if (!Number.isInteger(packTarget) || packTarget < 1024 || packTarget > 1024 * 1024 * 1024) {
+    throw new InputError('VAULT_PACK_TARGET', `pack target ${packTarget} is not between 1 KiB and 1 GiB`, 'init');
+  }
+  if ((await store.get('config')) !== null) throw new ConflictError('VAULT_EXISTS', 'a repository already exists in this store');
+  const repoId = randomBytes(16);
+  const secret = randomBytes(32);
+  const sub = deriveSubkeys(secret, repoId);
+  const config: RepoConfig = {
+    format: 'lianfang-vault',
+    version: FORMAT_VERSION,
+    repoId: repoId.toString('hex'),
+    chunker,
+    packTarget,
+    wrappedSecret: Buffer.from(await opts.wrapDataKey(secret)).toString('base64'),
+    secretCheck: sub.checkValue,
+  };
+  if (!(await store.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
+    throw new ConflictError('VAULT_EXISTS', 'a repository already exists in this store');
+  }
+  return { config, secret };
+}
+
+export function parseConfig(bytes: Uint8Array): RepoConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new InputError('VAULT_CONFIG', `not JSON: ${(err as Error).message}`, 'config');
+  }
+  const c = raw as Partial<Record<keyof RepoConfig, unknown>>;
+  if (typeof raw !== 'object' || raw === null || c.format !== 'lianfang-vault') throw new InputError('VAULT_CONFIG', 'not a lianfang-vault config (field "format")', 'config');
+  if (typeof c.version !== 'number' || !Number.isInteger(c.version)) throw new InputError('VAULT_CONFIG', 'field "version" is not an integer', 'config');
+  if (c.version > FORMAT_VERSION) throw new InputError('VAULT_VERSION', `repository format version ${c.version} is newer than this reader (${FORMAT_VERSION}); upgrade Lianfang`, 'config');
+  if (c.version < 1) throw new InputError('VAULT_CONFIG', `format version ${c.version} is unknown`, 'config');
+  const hex = (v: unknown, len: number, field: string): string => {
+    if (typeof v !== 'string' || v.length !== len || !/^[0-9a-f]+$/.test(v)) throw new InputError('VAULT_CONFIG', `field "${field}" is not ${len} hex digits`, 'config');
+    return v;
+  };
+  const ch = c.chunker as Partial<ChunkerParams> | undefined;
+  if (!ch || typeof ch.min !== 'number' || typeof ch.avg !== 'number' || typeof ch.max !== 'number') throw new InputError('VAULT_CONFIG', 'field "chunker" needs numbers min, avg, max', 'config');
+  const chunker = { min: ch.min, avg: ch.avg, max: ch.max };
+  checkChunkerParams(chunker, 'config.chunker');
+  if (typeof c.packTarget !== 'number' || c.packTarget < 1024) throw new InputError('VAULT_CONFIG', 'field "packTarget" is not a number >= 1024', 'config');
+  if (typeof c.wrappedSecret !== 'string') throw new InputError('VAULT_CONFIG', 'field "wrappedSecret" is missing', 'config');
+  return {
+    format: 'lianfang-vault', version: c.version, repoId: hex(c.repoId, 32, 'repoId'), chunker, packTarget: c.packTarget,
+    wrappedSecret: c.wrappedSecret, secretCheck: hex(c.secretCheck, 64, 'secretCheck'),
+  };
+}
+
+/** An opened repository: config, sub-keys, and the dedup index in memory. */
+export class Repository {
+  readonly index = new Map<string, ChunkLocation>();
+  readonly indexedPacks = new Set<string>();
+  /** Pack blobs present in the store but named by no index file (left by a crashed backup). */
+  unindexedPacks: string[] = [];
+  readonly cdc: FastCdc;
+
+  private constructor(
+    readonly store: BlobStore,
+    readonly config: RepoConfig,
+    readonly keys: RepoSubkeys,
+    readonly opts: OpenOptions,
+  ) {
+    this.cdc = new FastCdc(keys.gearKey, config.chunker);
+  }
+
+  static async open(store: BlobStore, opts: OpenOptions): Promise<Repository> {
+    const bytes = await store.get('config');
+    if (bytes === null) throw new NotFoundError('VAULT_NO_REPO', 'no repository here (blob "config" is missing)');
+    const config = parseConfig(bytes);
+    let secret = opts.secret;
+    if (!secret) {
+      if (!opts.unwrapDataKey) throw new InputError('VAULT_NO_SECRET', 'opening needs the repository secret or an unwrapDataKey to recover it');
+      secret = await opts.unwrapDataKey(Buffer.from(config.wrappedSecret, 'base64'));
+    }
+    const keys = deriveSubkeys(secret, Buffer.from(config.repoId, 'hex'));
+    if (!constantTimeEqual(Buffer.from(keys.checkValue, 'hex'), Buffer.from(config.secretCheck, 'hex'))) {
+      throw new InputError('VAULT_WRONG_SECRET', `the secret does not belong to repository ${config.repoId} (key-check value differs)`);
+    }
+    const repo = new Repository(store, config, keys, opts);
+    await repo.loadIndex();
+    return repo;
+  }
+
+  chunkId(chunk: Uint8Array): Buffer {
+    return chunkIdOf(this.keys.idKey, chunk);
+  }
+
+  /** Reads every index file, then lists the packs no index names. */
+  async loadIndex(): Promise<void> {
+    this.index.clear();
+    this.indexedPacks.clear();
+    for (const name of await this.store.list('index/')) {
+      const bytes = await this.store.get(name);
+      if (bytes === null) continue;
+      this.addIndexed(decodeIndex(this.keys.metaKey, bytes, name));
+    }
+    this.unindexedPacks = (await this.store.list('packs/'))
+      .map((n) => n.slice(n.lastIndexOf('/') + 1))
+      .filter((id) => !this.indexedPacks.has(id));
+  }
+
+  addIndexed(packs: readonly IndexedPack[]): void {
+    for (const p of packs) {
+      this.indexedPacks.add(p.packId);
+      for (const e of p.entries) {
+        const { chunkId, ...loc } = e;
+        this.index.set(Buffer.from(chunkId).toString('hex'), { packId: p.packId, ...loc });
+      }
+    }
+  }
+
+  /**
+   * Indexes packs left by an interrupted backup from their own (authenticated) headers, so the
+   * next backup reuses them instead of writing their chunks again. Returns the packs adopted.
+   */
+  async adoptUnindexedPacks(): Promise<{ adopted: IndexedPack[]; rejected: { packId: string; reason: string }[] }> {
+    const adopted: IndexedPack[] = [];
+    const rejected: { packId: string; reason: string }[] = [];
+    for (const packId of this.unindexedPacks) {
+      const name = packBlobName(packId);
+      const bytes = await this.store.get(name);
+      if (bytes === null) continue;
+      try {
+        if (sha256(bytes).toString('hex') !== packId) throw new InputError('VAULT_PACK_HASH', 'content does not hash to its name', name);
+        adopted.push({ packId, entries: readPackHeader(this.keys.metaKey, bytes, name).entries });
+      } catch (err) {
+        rejected.push({ packId, reason: (err as Error).message });
+      }
+    }
+    if (adopted.length > 0) {
+      await this.writeIndexFile(adopted);
+      this.addIndexed(adopted);
+    }
+    this.unindexedPacks = rejected.map((r) => r.packId);
+    return { adopted, rejected };
+  }
+
+  async writeIndexFile(packs: readonly IndexedPack[]): Promise<void> {
+    const bytes = encodeIndex(this.keys.metaKey, packs);
+    await this.store.put(`index/${sha256(bytes).toString('hex')}`, bytes);
+  }
+
+  /** Takes the repository's exclusive write lock; a lock left by a dead process on this host is broken. */
+  async lock(purpose: string): Promise<RepoLock> {
+    const me = { host: hostname(), pid: process.pid, time: new Date().toISOString(), purpose, nonce: randomBytes(8).toString('hex') };
+    const body = Buffer.from(JSON.stringify(me));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.store.putIfAbsent('locks/exclusive', body)) return new RepoLock(this.store, body);
+      const held = await this.store.get('locks/exclusive');
+      if (held === null) continue;
+      let other: { host?: unknown; pid?: unknown; time?: unknown; purpose?: unknown } = {};
+      try { other = JSON.parse(Buffer.from(held).toString('utf8')) as typeof other; } catch { /* unreadable lock: held */ }
+      if (other.host === me.host && typeof other.pid === 'number' && !processAlive(other.pid)) {
+        await this.store.delete('locks/exclusive');
+        continue;
+      }
+      throw new ConflictError('VAULT_LOCKED', `repository is locked by ${String(other.host)} pid ${String(other.pid)} (${String(other.purpose)}) since ${String(other.time)}`);
+    }
+    throw new ConflictError('VAULT_LOCKED', 'repository lock is contended');
+  }
+
+  /** A reader of chunks that keeps a few decrypted-key packs in memory. Needs unwrapDataKey. */
+  chunkReader(unwrap?: UnwrapDataKey): ChunkReader {
+    const u = unwrap ?? this.opts.unwrapDataKey;
+    if (!u) throw new InputError('VAULT_NO_UNWRAP', 'reading chunks needs unwrapDataKey (the custodians\' key)');
+    return new ChunkReader(this, u);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class RepoLock {
+  constructor(private readonly store: BlobStore, private readonly body: Uint8Array) {}
+  async release(): Promise<void> {
+    const held = await this.store.get('locks/exclusive');
+    if (held !== null && Buffer.from(held).equals(Buffer.from(this.body))) await this.store.delete('locks/exclusive');
+  }
+}
+
+// ---------------------------------------------------------------- writing
+
+/** Bytes at the start of a chunk that decide whether it is worth compressing. */
+const SAMPLE = 16 * 1024;
+
+function compressIfWorthIt(raw: Uint8Array): { stored: Uint8Array; compression: Compression } {
+  if (raw.length < 256) return { stored: raw, compression: 'none' };
+  const sample = raw.subarray(0, Math.min(SAMPLE, raw.length));
+  if (deflateRawSync(sample, { level: 1 }).length > sample.length * 0.9) return { stored: raw, compression: 'none' };
+  const packed = deflateRawSync(raw, { level: 1 });
+  return packed.length < raw.length ? { stored: packed, compression: 'deflate' } : { stored: raw, compression: 'none' };
+}
+
+export interface PackWriterStats {
+  packs: number;
+  storedBytes: number;
+  newChunks: number;
+  newBytes: number;
+}
+
+/**
+ * Collects new chunks into packs. Each pack gets a fresh random data key (so chunk nonces can
+ * be a counter), is written atomically under the SHA-256 of its bytes, and is indexed in an
+ * index file every few packs and at `finish`.
+ */
+export class PackWriter {
+  readonly stats: PackWriterStats = { packs: 0, storedBytes: 0, newChunks: 0, newBytes: 0 };
+  private dataKey: Buffer | null = null;
+  private entries: Omit<PackEntry, 'offset'>[] = [];
+  private records: Buffer[] = [];
+  private bodyBytes = 0;
+  private readonly pending = new Map<string, true>();
+  private unindexed: IndexedPack[] = [];
+  private inflight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly repo: Repository, private readonly wrap: WrapDataKey, private readonly indexEvery = 16) {}
+
+  /** True when the chunk is already stored or queued. */
+  has(idHex: string): boolean {
+    return this.repo.index.has(idHex) || this.pending.has(idHex);
+  }
+
+  async add(kind: ChunkKind, chunkId: Uint8Array, raw: Uint8Array): Promise<void> {
+    const idHex = Buffer.from(chunkId).toString('hex');
+    if (this.has(idHex)) return;
+    if (!this.dataKey) this.dataKey = randomBytes(32);
+    const { stored, compression } = compressIfWorthIt(raw);
+    const meta = { chunkId, kind, compression, rawLength: raw.length };
+    this.records.push(sealChunk(this.dataKey, this.bodyBytes, meta, stored));
+    this.entries.push({ ...meta, storedLength: stored.length });
+    this.bodyBytes += stored.length + 16;
+    this.pending.set(idHex, true);
+    this.stats.newChunks++;
+    this.stats.newBytes += raw.length;
+    if (this.bodyBytes >= this.repo.config.packTarget) await this.flushPack();
+  }
+
+  /** Closes the current pack and starts writing it; at most one pack write is in flight. */
+  async flushPack(): Promise<void> {
+    if (this.entries.length === 0 || !this.dataKey) return;
+    const wrapped = await this.wrap(this.dataKey);
+    const pack = assemblePack(this.repo.keys.metaKey, wrapped, this.entries, this.records);
+    const packId = sha256(pack).toString('hex');
+    const header = readPackHeader(this.repo.keys.metaKey, pack, 'new pack');
+    const indexed: IndexedPack = { packId, entries: header.entries };
+    this.dataKey = null;
+    this.entries = [];
+    this.records = [];
+    this.bodyBytes = 0;
+    await this.inflight;
+    this.inflight = (async () => {
+      await this.repo.store.put(packBlobName(packId), pack);
+      this.stats.packs++;
+      this.stats.storedBytes += pack.length;
+      this.repo.addIndexed([indexed]);
+      for (const e of indexed.entries) this.pending.delete(Buffer.from(e.chunkId).toString('hex'));
+      this.unindexed.push(indexed);
+      if (this.unindexed.length >= this.indexEvery) {
+        const batch = this.unindexed;
+        this.unindexed = [];
+        await this.repo.writeIndexFile(batch);
+      }
+    })();
+  }
+
+  /** Writes the open pack and the index of every pack not yet indexed. */
+  async finish(): Promise<void> {
+    await this.flushPack();
+    await this.inflight;
+    if (this.unindexed.length > 0) {
+      await this.repo.writeIndexFile(this.unindexed);
+      this.unindexed = [];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+interface OpenPack {
+  readonly bytes: Uint8Array;
+  readonly dataKey: Uint8Array;
+  readonly bodyOffset: number;
+}
+
+export class ChunkReader {
+  private readonly cache = new Map<string, Promise<OpenPack>>();
+  private readonly cacheSize = 4;
+
+  constructor(private readonly repo: Repository, private readonly unwrap: UnwrapDataKey) {}
+
+  /** The chunk's plaintext, after checking that it authenticates and hashes to its id. */
+  async read(idHex: string): Promise<Buffer> {
+    const loc = this.repo.index.get(idHex);
+    if (!loc) throw new NotFoundError('VAULT_CHUNK_MISSING', `chunk ${idHex} is in no index`);
+    const pack = await this.openPack(loc.packId);
+    const where = `${packBlobName(loc.packId)} @${loc.offset}`;
+    const entry: PackEntry = { chunkId: Buffer.from(idHex, 'hex'), ...loc };
+    if (loc.offset + loc.storedLength + 16 > pack.bytes.length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
+    const stored = openChunk(pack.dataKey, loc.offset - pack.bodyOffset, entry, chunkRecord(pack.bytes, loc), where);
+    const raw = loc.compression === 'deflate' ? inflateRawSync(stored) : stored;
+    if (raw.length !== loc.rawLength) throw new InputError('VAULT_CHUNK_LENGTH', `chunk ${idHex} is ${raw.length} bytes, index says ${loc.rawLength}`, where);
+    if (!constantTimeEqual(this.repo.chunkId(raw), entry.chunkId)) throw new InputError('VAULT_CHUNK_ID', `chunk ${idHex} does not hash to its id`, where);
+    return raw;
+  }
+
+  /** Starts fetching a pack so it is ready when read() needs it. */
+  prefetch(idHex: string): void {
+    const loc = this.repo.index.get(idHex);
+    if (loc) void this.openPack(loc.packId).catch(() => undefined);
+  }
+
+  private openPack(packId: string): Promise<OpenPack> {
+    const hit = this.cache.get(packId);
+    if (hit) {
+      this.cache.delete(packId);
+      this.cache.set(packId, hit);
+      return hit;
+    }
+    const p = this.load(packId);
+    this.cache.set(packId, p);
+    p.catch(() => this.cache.delete(packId));
+    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+    return p;
+  }
+
+  private async load(packId: string): Promise<OpenPack> {
+    const name = packBlobName(packId);
+    const bytes = await this.repo.store.get(name);
+    if (bytes === null) throw new NotFoundError('VAULT_PACK_MISSING', `pack ${name} is missing`);
+    const header = readPackHeader(this.repo.keys.metaKey, bytes, name);
+    let dataKey: Uint8Array;
+    try {
+      dataKey = await this.unwrap(header.wrappedKey);
+    } catch (err) {
+      throw new InputError('VAULT_UNWRAP', `cannot unwrap the data key: ${(err as Error).message}`, name, { cause: err });
+    }
+    return { bytes, dataKey, bodyOffset: header.bodyOffset };
+  }
+}
