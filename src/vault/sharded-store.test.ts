@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { LocalDirBlobStore, type BlobStore } from './repo/index.js';
+import { ShardedStore } from './sharded-store.js';
+
+/** A site that is down: every call fails, as an unreachable SFTP server's would. */
+class DownSite implements BlobStore {
+  async put(): Promise<void> {
+    throw new Error('connect ECONNREFUSED 192.0.2.9:22');
+  }
+  async putIfAbsent(): Promise<boolean> {
+    throw new Error('connect ECONNREFUSED 192.0.2.9:22');
+  }
+  async get(): Promise<Uint8Array | null> {
+    throw new Error('connect ECONNREFUSED 192.0.2.9:22');
+  }
+  async list(): Promise<string[]> {
+    throw new Error('connect ECONNREFUSED 192.0.2.9:22');
+  }
+  async delete(): Promise<void> {
+    throw new Error('connect ECONNREFUSED 192.0.2.9:22');
+  }
+}
+
+describe('sharded store: packs k-of-n across sites, metadata on every site', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-sharded-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const dirs = ['local', 'offsite', 'third'].map((n) => join(root, n));
+  const sites = dirs.map((d, i) => ({ name: ['local', 'offsite', 'third'][i]!, store: new LocalDirBlobStore(d) }));
+  const store = new ShardedStore(sites, 2);
+  const pack = randomBytes(3 * 1024 * 1024 + 17);
+  const name = 'packs/ab/ab' + 'c'.repeat(62);
+
+  it('writes one shard per site, smaller than the pack, and reads it back from any two', async () => {
+    await store.put(name, pack);
+    await store.put('config', Buffer.from('{"format":"lianfang-vault"}'));
+    for (const d of dirs) assert.ok(readdirSync(join(d, 'packs/ab')).length === 1);
+    assert.deepEqual(Buffer.from((await store.get(name))!), pack);
+    for (const lost of [0, 1, 2]) {
+      const two = new ShardedStore(sites.map((s, i) => (i === lost ? { name: s.name, store: new DownSite() } : s)), 2);
+      assert.deepEqual(Buffer.from((await two.get(name))!), pack, `site ${sites[lost]!.name} lost`);
+      assert.equal(Buffer.from((await two.get('config'))!).toString(), '{"format":"lianfang-vault"}');
+    }
+  });
+
+  it('names the site whose shard is corrupt, still reads the pack, and repair rewrites only that site', async () => {
+    const victim = join(dirs[1]!, name);
+    const bytes = readFileSync(victim);
+    bytes[bytes.length - 5] ^= 0xff;
+    writeFileSync(victim, bytes);
+    const r = await store.readPack(name);
+    assert.deepEqual(Buffer.from(r.pack!), pack);
+    assert.equal(r.problems.length, 1);
+    assert.match(r.problems[0]!.where, /^offsite:/);
+    const check = await store.checkPack(name);
+    assert.deepEqual(check.map((c) => [c.site, c.ok]), [['local', true], ['offsite', false], ['third', true]]);
+    assert.deepEqual(await store.repair(name), ['offsite']);
+    assert.deepEqual((await store.checkPack(name)).map((c) => c.ok), [true, true, true]);
+  });
+
+  it('keeps writing with one site down, lists what it missed, and refuses when fewer than k sites remain', async () => {
+    const oneDown = new ShardedStore([sites[0]!, { name: 'offsite', store: new DownSite() }, sites[2]!], 2);
+    await oneDown.put('packs/cd/cd' + 'e'.repeat(62), randomBytes(1000));
+    assert.deepEqual(oneDown.lagging.map((l) => l.site), ['offsite']);
+    assert.match(oneDown.lagging[0]!.reason, /ECONNREFUSED/);
+    const twoDown = new ShardedStore([sites[0]!, { name: 'b', store: new DownSite() }, { name: 'c', store: new DownSite() }], 2);
+    await assert.rejects(twoDown.put('snapshots/x', Buffer.from('x')), /only 1 of 3 sites took it, at least 2 are needed/);
+  });
+
+  it('takes a lock only when no site holds it', async () => {
+    assert.equal(await store.putIfAbsent('locks/exclusive', Buffer.from('me')), true);
+    assert.equal(await store.putIfAbsent('locks/exclusive', Buffer.from('you')), false);
+    await store.delete('locks/exclusive');
+    // A stale lock on one site alone is still a lock: the second writer must not proceed.
+    await sites[2]!.store.put('locks/exclusive', Buffer.from('stale'));
+    assert.equal(await store.putIfAbsent('locks/exclusive', Buffer.from('me')), false);
+    assert.equal(await sites[0]!.store.get('locks/exclusive'), null, 'no half-taken lock is left behind');
+  });
+
+  it('reads the metadata copy most sites agree on', async () => {
+    await store.put('snapshots/s1', Buffer.from('genuine'));
+    await sites[0]!.store.put('snapshots/s1', Buffer.from('rewritten on one site'));
+    assert.equal(Buffer.from((await store.get('snapshots/s1'))!).toString(), 'genuine');
+  });
+});

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
+import { decodePackDetailed, encodePack, repairShardsDetailed, verifyShard } from './erasure/index.js';
+import type { BlobStore } from './repo/index.js';
+
+/** One place shards and metadata go: a named blob store (a directory, an SFTP server…). */
+export interface SiteStore {
+  readonly name: string;
+  readonly store: BlobStore;
+}
+
+/** A site that did not take what it should have, so it is behind and needs a repair. */
+export interface SiteLag {
+  readonly site: string;
+  readonly blob: string;
+  readonly reason: string;
+}
+
+const PACKS = 'packs/';
+
+/** The 32-byte id a pack's shards carry: derived from its blob name, so every site agrees. */
+function packIdOf(name: string): Uint8Array {
+  return createHash('sha256').update(name).digest();
+}
+
+/**
+ * The repository's blob store spread over n sites: each pack is erasure-coded into n shards,
+ * shard i on site i, any k of which rebuild it; everything else (config, index, snapshots,
+ * locks) is small and copied to every site. A write succeeds once k sites have it, so a slow
+ * or dead site does not stop a backup while the data stays recoverable; the sites that missed
+ * it are listed in `lagging` for `repair` to fill in.
+ */
+export class ShardedStore implements BlobStore {
+  readonly lagging: SiteLag[] = [];
+
+  constructor(
+    readonly sites: readonly SiteStore[],
+    readonly k: number,
+  ) {
+    if (!Number.isInteger(k) || k < 1 || k > sites.length) throw new InputError('VAULT_DATA', `need 1 ≤ k ≤ ${sites.length} sites, got k = ${k}`, 'data');
+  }
+
+  get n(): number {
+    return this.sites.length;
+  }
+
+  async put(name: string, bytes: Uint8Array): Promise<void> {
+    const copies = name.startsWith(PACKS) ? encodePack(packIdOf(name), bytes, this.k, this.n) : this.sites.map(() => bytes);
+    const results = await Promise.allSettled(this.sites.map((s, i) => s.store.put(name, copies[i]!)));
+    this.settle(name, results, 'put');
+  }
+
+  async putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean> {
+    const results = await Promise.allSettled(this.sites.map((s) => s.store.putIfAbsent(name, bytes)));
+    const taken = results.filter((r) => r.status === 'fulfilled' && r.value).length;
+    const refused = results.filter((r) => r.status === 'fulfilled' && !r.value).length;
+    if (refused > 0) {
+      // Someone holds it on at least one site: undo ours, so no site keeps a half-taken lock.
+      await Promise.allSettled(this.sites.map((s, i) => (results[i]!.status === 'fulfilled' && (results[i] as PromiseFulfilledResult<boolean>).value ? s.store.delete(name) : Promise.resolve())));
+      return false;
+    }
+    if (taken < this.k) await Promise.allSettled(this.sites.map((s) => s.store.delete(name)));
+    this.settle(name, results, 'putIfAbsent'); // throws when fewer than k sites took it
+    return true;
+  }
+
+  async get(name: string): Promise<Uint8Array | null> {
+    if (name.startsWith(PACKS)) return (await this.readPack(name)).pack;
+    // Metadata: the copy most sites agree on (a site rewritten behind our back loses the vote).
+    const results = await Promise.allSettled(this.sites.map((s) => s.store.get(name)));
+    const votes = new Map<string, { bytes: Uint8Array; count: number }>();
+    for (const r of results) {
+      if (r.status !== 'fulfilled' || r.value === null) continue;
+      const key = createHash('sha256').update(r.value).digest('hex');
+      const v = votes.get(key);
+      if (v) v.count++;
+      else votes.set(key, { bytes: r.value, count: 1 });
+    }
+    if (votes.size === 0) {
+      const failed = results.filter((r) => r.status === 'rejected').length;
+      if (failed > this.n - this.k) throw new InputError('VAULT_SITES_DOWN', `${name}: ${failed} of ${this.n} sites could not be read; at least ${this.k} are needed`, name);
+      return null;
+    }
+    return [...votes.values()].sort((a, b) => b.count - a.count)[0]!.bytes;
+  }
+
+  /** A pack rebuilt from any k good shards, with which sites served and why others did not. */
+  async readPack(name: string): Promise<{ pack: Uint8Array | null; problems: ItemProblem[] }> {
+    const problems: ItemProblem[] = [];
+    const shards = await Promise.all(
+      this.sites.map(async (s) => {
+        try {
+          return await s.store.get(name);
+        } catch (err) {
+          problems.push({ where: `${s.name}:${name}`, reason: errorMessage(err) });
+          return null;
+        }
+      }),
+    );
+    if (shards.every((x) => x === null) && problems.length === 0) return { pack: null, problems };
+    const decoded = decodePackDetailed(shards, { packId: packIdOf(name) });
+    for (const p of decoded.skipped) problems.push({ where: `${this.siteOfPosition(p.where)}:${name}`, reason: p.reason });
+    return { pack: decoded.pack, problems };
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const results = await Promise.allSettled(this.sites.map((s) => s.store.list(prefix)));
+    const names = new Set<string>();
+    let ok = 0;
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue;
+      ok++;
+      for (const n of r.value) names.add(n);
+    }
+    if (ok < this.k) throw new InputError('VAULT_SITES_DOWN', `listing ${prefix}: only ${ok} of ${this.n} sites answered; at least ${this.k} are needed`, prefix);
+    return [...names];
+  }
+
+  async delete(name: string): Promise<void> {
+    const results = await Promise.allSettled(this.sites.map((s) => s.store.delete(name)));
+    this.settle(name, results, 'delete');
+  }
+
+  /**
+   * Brings every site up to date for one blob: re-creates missing or corrupt shards from the
+   * good ones, copies missing metadata. Returns the sites that were written.
+   */
+  async repair(name: string): Promise<string[]> {
+    const fixed: string[] = [];
+    if (name.startsWith(PACKS)) {
+      const shards = await Promise.all(this.sites.map((s) => s.store.get(name).catch(() => null)));
+      const repaired = repairShardsDetailed(shards, { packId: packIdOf(name) });
+      for (const index of repaired.rebuilt) {
+        const site = this.sites[index]!;
+        await site.store.put(name, repaired.shards[index]!);
+        fixed.push(site.name);
+      }
+      return fixed;
+    }
+    const bytes = await this.get(name);
+    if (bytes === null) return fixed;
+    for (const s of this.sites) {
+      const have = await s.store.get(name).catch(() => null);
+      if (have !== null && Buffer.compare(Buffer.from(have), Buffer.from(bytes)) === 0) continue;
+      await s.store.put(name, bytes);
+      fixed.push(s.name);
+    }
+    return fixed;
+  }
+
+  /** Per site: are the shards of this pack there and intact? (for "can we lose site X?") */
+  async checkPack(name: string): Promise<Array<{ site: string; ok: boolean; reason?: string }>> {
+    return Promise.all(
+      this.sites.map(async (s) => {
+        try {
+          const shard = await s.store.get(name);
+          if (shard === null) return { site: s.name, ok: false, reason: 'missing' };
+          const v = verifyShard(shard);
+          return v.ok ? { site: s.name, ok: true } : { site: s.name, ok: false, reason: v.reason };
+        } catch (err) {
+          return { site: s.name, ok: false, reason: errorMessage(err) };
+        }
+      }),
+    );
+  }
+
+  private settle(name: string, results: PromiseSettledResult<unknown>[], what: string): void {
+    let ok = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') ok++;
+      else this.lagging.push({ site: this.sites[i]!.name, blob: name, reason: errorMessage(r.reason) });
+    });
+    if (ok < this.k) {
+      const why = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.sites[i]!.name}: ${errorMessage(r.reason)}`] : []));
+      throw new InputError('VAULT_SITES_DOWN', `${what} ${name}: only ${ok} of ${this.n} sites took it, at least ${this.k} are needed (${why.join('; ')})`, name);
+    }
+  }
+
+  /** decodePack names inputs by position ("position 2"); say which site that is. */
+  private siteOfPosition(where: string): string {
+    const m = /^position (\d+)$/.exec(where);
+    return m ? (this.sites[Number(m[1])]?.name ?? where) : where;
+  }
+}

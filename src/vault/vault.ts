@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError, type ItemProblem } from '../core/index.js';
+import {
+  createSnapshotSigning,
+  dataKeyUnwrapper,
+  dataKeyWrapper,
+  decodeSnapshotSignature,
+  keygen,
+  parseCustodyRecord,
+  parseRecipient,
+  parseSignerState,
+  parseSnapshotAnchor,
+  readIdentity,
+  readRecipient,
+  recipientToString,
+  recoverVaultKeyDetailed,
+  snapshotSigner,
+  snapshotVerifier,
+  splitVaultKey,
+  vaultAuthorityKey,
+  type CustodyRecord,
+  type Identity,
+  type SnapshotAnchor,
+  type SnapshotSignature,
+} from './keys/index.js';
+import {
+  LocalDirBlobStore,
+  Repository,
+  backup,
+  initRepository,
+  listSnapshotIds,
+  readSnapshot,
+  restore,
+  verifyRepo,
+  type BackupProgress,
+  type BlobStore,
+  type LoadedSnapshot,
+  type VerifyLevel,
+} from './repo/index.js';
+import { ShardedStore, type SiteLag } from './sharded-store.js';
+
+/**
+ * The vault file (`--vault v.json`): which sites, how the data is coded, who holds the key.
+ * Public by design: it holds no secret. The backup host's own secrets (the repository secret
+ * and the snapshot signer's current key) sit beside it in `<vault>.host/`, mode 0600.
+ */
+export interface VaultFile {
+  readonly format: 'lianfang-vault-file';
+  readonly version: 1;
+  readonly vaultId: string;
+  readonly sites: ReadonlyArray<{ readonly name: string; readonly url: string }>;
+  readonly data: { readonly k: number; readonly n: number };
+  readonly recipient: string;
+  readonly custody: CustodyRecord;
+  readonly signing: SnapshotAnchor;
+}
+
+/** Opens a site's blob store from its URL; `sftp://` comes from the sites module when wired. */
+export type SiteOpener = (name: string, url: string) => BlobStore;
+
+export const localSites: SiteOpener = (name, url) => {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
+    throw new InputError('VAULT_SITE', `site ${name}: ${url.split(':')[0]} sites are not available here; use a directory`, name);
+  }
+  return new LocalDirBlobStore(resolve(url.replace(/^file:\/\//, '')));
+};
+
+function hostDir(vaultPath: string): string {
+  return `${resolve(vaultPath)}.host`;
+}
+
+function writePrivate(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+export function parseData(spec: string): { k: number; n: number } {
+  const m = /^(\d{1,3})-of-(\d{1,3})$/.exec(spec.trim());
+  if (!m) throw new InputError('VAULT_DATA', `--data takes K-of-N (e.g. 2-of-3), got "${spec}"`, '--data');
+  const k = Number(m[1]);
+  const n = Number(m[2]);
+  if (k < 1 || n < k || n > 255) throw new InputError('VAULT_DATA', `--data ${spec}: need 1 ≤ K ≤ N ≤ 255`, '--data');
+  return { k, n };
+}
+
+export function parseNamed(spec: string, what: string): { name: string; value: string } {
+  const at = spec.indexOf('=');
+  const name = at > 0 ? spec.slice(0, at) : '';
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/i.test(name) || at === spec.length - 1) throw new InputError('VAULT_ARG', `${what} takes NAME=VALUE, got "${spec}"`, what);
+  return { name, value: spec.slice(at + 1) };
+}
+
+export function readVaultFile(path: string): VaultFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('VAULT_FILE', `cannot read the vault file: ${(err as Error).message}`, path);
+  }
+  const v = raw as Partial<VaultFile>;
+  if (v.format !== 'lianfang-vault-file' || v.version !== 1) throw new InputError('VAULT_FILE', 'not a lianfang vault file (format/version)', path);
+  if (!Array.isArray(v.sites) || !v.data || typeof v.vaultId !== 'string' || typeof v.recipient !== 'string') throw new InputError('VAULT_FILE', 'fields sites, data, vaultId and recipient are required', path);
+  return { ...(v as VaultFile), custody: parseCustodyRecord(v.custody, `${path}: custody`), signing: parseSnapshotAnchor(v.signing, `${path}: signing`) };
+}
+
+export interface OpenedVault {
+  readonly file: VaultFile;
+  readonly store: ShardedStore;
+}
+
+export function openVault(path: string, open: SiteOpener = localSites): OpenedVault {
+  const file = readVaultFile(path);
+  const store = new ShardedStore(file.sites.map((s) => ({ name: s.name, store: open(s.name, s.url) })), file.data.k);
+  return { file, store };
+}
+
+export interface InitVaultOptions {
+  readonly vault: string;
+  readonly sites: ReadonlyArray<{ name: string; url: string }>;
+  readonly data: { k: number; n: number };
+  readonly custodians: ReadonlyArray<{ name: string; recipientPath: string }>;
+  readonly quorum: number;
+  readonly open?: SiteOpener;
+}
+
+/**
+ * Creates a vault. Its private key is made here, split among the custodians and forgotten:
+ * from now on this host can write backups but not read them.
+ */
+export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
+  if (existsSync(opts.vault)) throw new InputError('VAULT_EXISTS', 'the vault file already exists', opts.vault);
+  if (opts.sites.length !== opts.data.n) throw new InputError('VAULT_DATA', `--data ${opts.data.k}-of-${opts.data.n} needs ${opts.data.n} sites, ${opts.sites.length} given`, '--site');
+  const names = new Set(opts.sites.map((s) => s.name));
+  if (names.size !== opts.sites.length) throw new InputError('VAULT_SITE', 'two sites have the same name', '--site');
+  const custodians = await Promise.all(opts.custodians.map(async (c) => ({ name: c.name, recipient: await readRecipient(c.recipientPath) })));
+  const vaultId = randomBytes(16).toString('hex');
+  const { identity, recipient } = keygen();
+  const custody = await splitVaultKey(identity, custodians, opts.quorum, { vaultId });
+  const { anchor, signer } = createSnapshotSigning(identity, vaultId);
+  const open = opts.open ?? localSites;
+  const store = new ShardedStore(opts.sites.map((s) => ({ name: s.name, store: open(s.name, s.url) })), opts.data.k);
+  const { secret } = await initRepository(store, { wrapDataKey: dataKeyWrapper(recipient, vaultId) });
+  const file: VaultFile = {
+    format: 'lianfang-vault-file',
+    version: 1,
+    vaultId,
+    sites: opts.sites.map((s) => ({ name: s.name, url: s.url })),
+    data: opts.data,
+    recipient: recipientToString(recipient),
+    custody,
+    signing: anchor,
+  };
+  const host = hostDir(opts.vault);
+  writePrivate(`${host}/repository.secret`, Buffer.from(secret).toString('base64') + '\n');
+  writePrivate(`${host}/signer.json`, JSON.stringify(signer) + '\n');
+  writeFileSync(opts.vault, JSON.stringify(file, null, 2) + '\n', { flag: 'wx' });
+  return file;
+}
+
+export interface VaultBackupResult {
+  readonly snapshotId: string;
+  readonly files: number;
+  readonly bytes: number;
+  readonly lagging: SiteLag[];
+  readonly problems: ItemProblem[];
+}
+
+/** A backup: needs no custodian, only this host's secret and the current signing key. */
+export async function backupVault(vaultPath: string, paths: readonly string[], opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void } = {}): Promise<VaultBackupResult> {
+  const { file, store } = openVault(vaultPath, opts.open);
+  const host = hostDir(vaultPath);
+  const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
+  const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
+  const repo = await Repository.open(store, { secret, wrapDataKey });
+  const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
+  const result = await backup(repo, [...paths], {
+    wrapDataKey,
+    sign: (bytes) => {
+      const sig = signer.sign(bytes);
+      // The next key before anything else: a crash must not leave a used key on disk.
+      writePrivate(`${host}/signer.json`, JSON.stringify(signer.current()) + '\n');
+      return sig;
+    },
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  return { snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, lagging: store.lagging, problems: result.problems };
+}
+
+/** Every snapshot's signature entry: the chain a restore checks a snapshot against. */
+async function signatureChain(store: BlobStore): Promise<SnapshotSignature[]> {
+  const chain: SnapshotSignature[] = [];
+  for (const id of await listSnapshotIds(store)) {
+    const blob = await store.get(`snapshots/${id}`);
+    if (!blob) continue;
+    try {
+      const outer = JSON.parse(Buffer.from(blob).toString('utf8')) as { signature?: string };
+      if (typeof outer.signature === 'string') chain.push(decodeSnapshotSignature(Buffer.from(outer.signature, 'base64'), `snapshots/${id}`));
+    } catch {
+      // An unreadable snapshot has no place in the chain; readSnapshot reports it when asked for.
+    }
+  }
+  return chain;
+}
+
+/** The vault key from a quorum of custodians' identity files, naming any bad share. */
+export async function recoverKey(file: VaultFile, identityPaths: readonly string[]): Promise<{ identity: Identity; problems: string[] }> {
+  const identities = await Promise.all(identityPaths.map((p) => readIdentity(p)));
+  const r = await recoverVaultKeyDetailed(file.custody, identities);
+  return { identity: r.identity, problems: r.problems.map((p) => `${p.custodian}: ${p.reason}`) };
+}
+
+export interface Snapshots {
+  readonly id: string;
+  readonly time: string;
+  readonly host: string;
+  readonly paths: readonly string[];
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/** Snapshots, oldest first, checked against their signatures (no custodian needed to list). */
+export async function listSnapshots(vaultPath: string, open?: SiteOpener): Promise<Snapshots[]> {
+  const { file, store } = openVault(vaultPath, open);
+  const chain = await signatureChain(store);
+  const verify = snapshotVerifier(file.signing, chain);
+  const repoId = await repoIdOf(store);
+  const out: Snapshots[] = [];
+  for (const id of await listSnapshotIds(store)) {
+    const s: LoadedSnapshot = await readSnapshot(store, id, repoId, verify);
+    out.push({ id, time: s.record.time, host: s.record.host, paths: s.record.paths, files: s.record.totals.files, bytes: s.record.totals.bytes });
+  }
+  return out.sort((a, b) => a.time.localeCompare(b.time));
+}
+
+async function repoIdOf(store: BlobStore): Promise<string> {
+  const bytes = await store.get('config');
+  if (!bytes) throw new InputError('VAULT_NO_REPO', 'no repository in these sites (config is missing)', 'config');
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { repoId: string }).repoId;
+}
+
+export interface VaultRestoreResult {
+  readonly snapshotId: string;
+  readonly files: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly keyProblems: string[];
+}
+
+/** Restores a snapshot (or `latest`) with the key a quorum of custodians rebuilds. */
+export async function restoreVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener): Promise<VaultRestoreResult> {
+  const started = performance.now();
+  const { file, store } = openVault(vaultPath, open);
+  const { identity, problems } = await recoverKey(file, identityPaths);
+  const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
+  const chain = await signatureChain(store);
+  const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity) });
+  const id = snapshot === 'latest' ? (await listSnapshots(vaultPath, open)).at(-1)?.id : snapshot;
+  if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
+  const repo = await Repository.open(store, { unwrapDataKey });
+  const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature });
+  return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
+}
+
+export interface SiteCheck {
+  readonly site: string;
+  readonly shardsOk: number;
+  readonly shardsBad: Array<{ pack: string; reason: string }>;
+  /** Whether every pack could still be rebuilt without this site. */
+  readonly canLose: boolean;
+}
+
+export interface VaultVerifyResult {
+  readonly level: VerifyLevel | 'sample';
+  readonly ok: boolean;
+  readonly packs: number;
+  readonly sites: SiteCheck[];
+  readonly problems: ItemProblem[];
+}
+
+/**
+ * metadata: every snapshot signed and every pack named in the index; sample: also a sampled
+ * fraction of each site's shards read and hash-checked; full: every shard on every site read
+ * and checked, and the repository decrypted end to end when identities are given.
+ */
+export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample' | 'full', opts: { open?: SiteOpener; identityPaths?: readonly string[]; sample?: number } = {}): Promise<VaultVerifyResult> {
+  const { file, store } = openVault(vaultPath, opts.open);
+  const chain = await signatureChain(store);
+  const identity = opts.identityPaths && opts.identityPaths.length > 0 ? (await recoverKey(file, opts.identityPaths)).identity : undefined;
+  const verifySignature = snapshotVerifier(file.signing, chain, identity ? { authorityKey: vaultAuthorityKey(identity) } : {});
+  const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: Buffer.from(readFileSync(`${hostDir(vaultPath)}/repository.secret`, 'utf8').trim(), 'base64') });
+  const report = await verifyRepo(repo, {
+    level: level === 'full' && identity ? 'full' : 'metadata',
+    verifySignature,
+    ...(identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : {}),
+  });
+  const packs = (await store.list('packs/')).sort();
+  const chosen = level === 'metadata' ? [] : level === 'full' ? packs : packs.filter(() => Math.random() < (opts.sample ?? 0.1));
+  if (level === 'sample' && chosen.length === 0 && packs.length > 0) chosen.push(packs[Math.floor(Math.random() * packs.length)]!);
+  const perSite = new Map(file.sites.map((s) => [s.name, { ok: 0, bad: [] as Array<{ pack: string; reason: string }> }]));
+  const badPerPack = new Map<string, number>();
+  for (const pack of chosen) {
+    for (const c of await store.checkPack(pack)) {
+      const s = perSite.get(c.site)!;
+      if (c.ok) s.ok++;
+      else {
+        s.bad.push({ pack, reason: c.reason ?? 'bad' });
+        badPerPack.set(pack, (badPerPack.get(pack) ?? 0) + 1);
+      }
+    }
+  }
+  const spare = file.data.n - file.data.k;
+  const sites: SiteCheck[] = file.sites.map((s) => {
+    const st = perSite.get(s.name)!;
+    // Losing this site costs one more shard of every pack; still fine if the others suffice.
+    const canLose = [...chosen].every((p) => (badPerPack.get(p) ?? 0) + (st.bad.some((b) => b.pack === p) ? 0 : 1) <= spare);
+    return { site: s.name, shardsOk: st.ok, shardsBad: st.bad, canLose: level === 'metadata' ? spare >= 1 : canLose };
+  });
+  const problems = [...report.problems, ...sites.flatMap((s) => s.shardsBad.map((b) => ({ where: `${s.site}:${b.pack}`, reason: b.reason })))];
+  return { level, ok: report.ok && problems.length === 0, packs: packs.length, sites, problems };
+}
