@@ -4,6 +4,7 @@ import { rulesCheckCommand, rulesLogsourcesCommand, rulesUpdateCommand } from '.
 import { doctorCommand } from './doctor.js';
 import { auditVerifyCommand, rulesImportCommand, tokenCreateCommand } from './admin.js';
 import { serveCommand } from './serve.js';
+import { registerVaultCommands } from './vault.js';
 import { LEVELS, defaultRulesDir } from '../detect/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -124,6 +125,8 @@ program
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
   .action(auditVerifyCommand);
+
+registerVaultCommands(program);
 
 program
   .command('doctor')

@@ -1,0 +1,12 @@
+/**
+ * The core-data vault (資料保全避風港): encrypted, deduplicated backups erasure-coded across
+ * sites, the key held k-of-n by custodians, verification and restore drills.
+ * Formats: docs/vault-format.md, docs/vault-format-shards.md, docs/vault-format-keys.md.
+ */
+export { initVault, backupVault, restoreVault, verifyVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
+export type { VaultFile, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
+export { ShardedStore } from './sharded-store.js';
+export type { SiteStore, SiteLag } from './sharded-store.js';
+export { keygen, writeIdentity, writeRecipient, readIdentity, readRecipient } from './keys/index.js';
+export { drillVault } from './drill.js';
+export type { DrillRecord } from './drill.js';
