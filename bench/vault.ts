@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, openSync, w
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LocalDirBlobStore, Repository, backup, ed25519Signer, initRepository, restore, verifyRepo, x25519Recipient } from '../src/vault/repo/index.js';
+import { ShardedStore } from '../src/vault/sharded-store.js';
 
 const DIV = process.env.DIV ?? '2';
 const WORK = '/tmp/vault-bench';
@@ -40,7 +41,8 @@ const repoDir = join(WORK, 'repo-vault');
 rmSync(repoDir, { recursive: true, force: true });
 const rec = x25519Recipient();
 const signer = ed25519Signer();
-const store = new LocalDirBlobStore(repoDir);
+// As deployed: packs erasure-coded 2-of-3 across three sites (here three local folders).
+const store = new ShardedStore(['local', 'offsite', 'third'].map((name) => ({ name, store: new LocalDirBlobStore(join(repoDir, name)) })), 2);
 const { secret } = await initRepository(store, { wrapDataKey: rec.wrapDataKey });
 const repo = await Repository.open(store, { secret });
 const opts = { wrapDataKey: rec.wrapDataKey, sign: signer.sign };
