@@ -1,0 +1,12 @@
+export { SITE_ERRORS, SiteError } from './errors.js';
+export type { SiteErrorCode } from './errors.js';
+export type { LocalSiteSpec, SftpSiteSpec, SiteSpec } from './spec.js';
+export { parseSiteSpec, checkSiteName, formatSiteLocation } from './spec.js';
+export type { Site, SiteDescription, SiteProbe, OpenSiteOptions } from './site.js';
+export { openSite, LocalSite } from './site.js';
+export type { SftpSiteOptions } from './sftp-site.js';
+export { SftpSite } from './sftp-site.js';
+export type { HostKeyTrust, HostKeyVerdict } from './known-hosts.js';
+export { checkHostKey, hostKeyFingerprint, hostKeyType, parseKnownHosts } from './known-hosts.js';
+export type { SiteStats, SiteStanding } from './metered-site.js';
+export { MeteredSite, siteStandings } from './metered-site.js';
