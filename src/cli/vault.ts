@@ -41,10 +41,16 @@ export function registerVaultCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('a whole number of 2 or more');
       return n;
     })
-    .action(async (o: { vault: string; site: string[]; data: string; custodian: string[]; quorum: number }) => {
-      const sites = o.site.map((s) => parseNamed(s, '--site')).map((s) => ({ name: s.name, url: s.value }));
+    .option('--ssh-key <file>', "this host's SSH private key for sftp:// sites (kept in <vault>.host/ssh.json; LIANFANG_VAULT_SSH_KEY overrides)")
+    .option('--known-hosts <file>', 'known_hosts file for sftp:// sites (default ~/.ssh/known_hosts)')
+    .option('--host-key <name=SHA256:…>', "pin an sftp site's host key (repeatable)", collect)
+    .action(async (o: { vault: string; site: string[]; data: string; custodian: string[]; quorum: number; sshKey?: string; knownHosts?: string; hostKey?: string[] }) => {
+      const pins = new Map<string, string[]>();
+      for (const p of (o.hostKey ?? []).map((h) => parseNamed(h, '--host-key'))) pins.set(p.name, [...(pins.get(p.name) ?? []), p.value]);
+      const sites = o.site.map((s) => parseNamed(s, '--site')).map((s) => ({ name: s.name, url: s.value, ...(pins.has(s.name) ? { hostKeys: pins.get(s.name)! } : {}) }));
       const custodians = o.custodian.map((c) => parseNamed(c, '--custodian')).map((c) => ({ name: c.name, recipientPath: c.value }));
-      const file = await initVault({ vault: o.vault, sites, data: parseData(o.data), custodians, quorum: o.quorum });
+      const ssh = { ...(o.sshKey ? { privateKeyPath: o.sshKey } : {}), ...(o.knownHosts ? { knownHostsPath: o.knownHosts } : {}) };
+      const file = await initVault({ vault: o.vault, sites, data: parseData(o.data), custodians, quorum: o.quorum, ssh });
       out(`vault ${file.vaultId}: ${file.data.k}-of-${file.data.n} over ${sites.map((s) => s.name).join(', ')}; key ${o.quorum}-of-${custodians.length} (${custodians.map((c) => c.name).join(', ')})`);
     });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { InputError, type ItemProblem } from '../core/index.js';
 import {
   createSnapshotSigning,
@@ -40,6 +41,7 @@ import {
   type VerifyLevel,
 } from './repo/index.js';
 import { ShardedStore, type SiteLag } from './sharded-store.js';
+import { openSite, parseSiteSpec } from './sites/index.js';
 
 /**
  * The vault file (`--vault v.json`): which sites, how the data is coded, who holds the key.
@@ -50,22 +52,58 @@ export interface VaultFile {
   readonly format: 'lianfang-vault-file';
   readonly version: 1;
   readonly vaultId: string;
-  readonly sites: ReadonlyArray<{ readonly name: string; readonly url: string }>;
+  readonly sites: ReadonlyArray<VaultSite>;
   readonly data: { readonly k: number; readonly n: number };
   readonly recipient: string;
   readonly custody: CustodyRecord;
   readonly signing: SnapshotAnchor;
 }
 
-/** Opens a site's blob store from its URL; `sftp://` comes from the sites module when wired. */
-export type SiteOpener = (name: string, url: string) => BlobStore;
+/** A site as the vault file names it: a folder or `sftp://user@host[:port]/path`, with pinned host keys. */
+export interface VaultSite {
+  readonly name: string;
+  readonly url: string;
+  /** SSH host keys trusted for an sftp site (`SHA256:…`); without them known_hosts decides. */
+  readonly hostKeys?: readonly string[];
+}
 
-export const localSites: SiteOpener = (name, url) => {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
-    throw new InputError('VAULT_SITE', `site ${name}: ${url.split(':')[0]} sites are not available here; use a directory`, name);
-  }
-  return new LocalDirBlobStore(resolve(url.replace(/^file:\/\//, '')));
-};
+/** Opens a site's blob store. */
+export type SiteOpener = (site: VaultSite) => BlobStore & { close?: () => Promise<void> };
+
+/** How this host logs in to SFTP sites: `<vault>.host/ssh.json`, or the environment. */
+interface SshSettings {
+  readonly privateKeyPath?: string;
+  readonly knownHostsPath?: string;
+}
+
+function sshSettings(vaultPath: string): SshSettings {
+  const file = `${hostDir(vaultPath)}/ssh.json`;
+  const saved: SshSettings = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SshSettings) : {};
+  return {
+    ...saved,
+    ...(process.env.LIANFANG_VAULT_SSH_KEY ? { privateKeyPath: process.env.LIANFANG_VAULT_SSH_KEY } : {}),
+    ...(process.env.LIANFANG_VAULT_KNOWN_HOSTS ? { knownHostsPath: process.env.LIANFANG_VAULT_KNOWN_HOSTS } : {}),
+  };
+}
+
+/** Folders and SFTP servers, as the sites module opens them (SFTP logs in with this host's key). */
+export function siteOpener(ssh: SshSettings = {}): SiteOpener {
+  return (site) => {
+    const spec = parseSiteSpec(`${site.name}=${site.url}`);
+    if (spec.kind === 'local') return openSite(spec);
+    if (!ssh.privateKeyPath) throw new InputError('VAULT_SITE', `site ${site.name} is SFTP: give --ssh-key at init, or LIANFANG_VAULT_SSH_KEY`, site.name);
+    return openSite(spec, {
+      sftp: {
+        privateKeyPath: ssh.privateKeyPath,
+        // Pinned keys decide alone; known_hosts only for sites without pins.
+        ...(site.hostKeys && site.hostKeys.length > 0 ? { hostKeys: site.hostKeys } : { knownHostsPath: ssh.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts') }),
+      },
+    });
+  };
+}
+
+/** Folders only (tests, and vaults without network sites). */
+export const localSites: SiteOpener = (site) => new LocalDirBlobStore(resolve(site.url.replace(/^file:\/\//, '')));
 
 function hostDir(vaultPath: string): string {
   return `${resolve(vaultPath)}.host`;
@@ -111,20 +149,36 @@ export function readVaultFile(path: string): VaultFile {
 export interface OpenedVault {
   readonly file: VaultFile;
   readonly store: ShardedStore;
+  /** Closes network sites (an open SSH connection would keep the process alive). */
+  close(): Promise<void>;
 }
 
-export function openVault(path: string, open: SiteOpener = localSites): OpenedVault {
+export function openVault(path: string, open?: SiteOpener): OpenedVault {
   const file = readVaultFile(path);
-  const store = new ShardedStore(file.sites.map((s) => ({ name: s.name, store: open(s.name, s.url) })), file.data.k);
-  return { file, store };
+  const opener = open ?? siteOpener(sshSettings(path));
+  const stores = file.sites.map((s) => ({ name: s.name, store: opener(s) }));
+  const store = new ShardedStore(stores, file.data.k);
+  return { file, store, close: async () => void (await Promise.allSettled(stores.map((s) => s.store.close?.()))) };
+}
+
+/** Runs `fn` on an opened vault and closes its sites whatever happens. */
+async function withVault<T>(path: string, open: SiteOpener | undefined, fn: (v: OpenedVault) => Promise<T>): Promise<T> {
+  const v = openVault(path, open);
+  try {
+    return await fn(v);
+  } finally {
+    await v.close();
+  }
 }
 
 export interface InitVaultOptions {
   readonly vault: string;
-  readonly sites: ReadonlyArray<{ name: string; url: string }>;
+  readonly sites: ReadonlyArray<VaultSite>;
   readonly data: { k: number; n: number };
   readonly custodians: ReadonlyArray<{ name: string; recipientPath: string }>;
   readonly quorum: number;
+  /** This host's SSH login for sftp sites, saved in `<vault>.host/ssh.json`. */
+  readonly ssh?: SshSettings;
   readonly open?: SiteOpener;
 }
 
@@ -142,14 +196,20 @@ export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
   const { identity, recipient } = keygen();
   const custody = await splitVaultKey(identity, custodians, opts.quorum, { vaultId });
   const { anchor, signer } = createSnapshotSigning(identity, vaultId);
-  const open = opts.open ?? localSites;
-  const store = new ShardedStore(opts.sites.map((s) => ({ name: s.name, store: open(s.name, s.url) })), opts.data.k);
-  const { secret } = await initRepository(store, { wrapDataKey: dataKeyWrapper(recipient, vaultId) });
+  const open = opts.open ?? siteOpener(opts.ssh ?? {});
+  const stores = opts.sites.map((s) => ({ name: s.name, store: open(s) }));
+  const store = new ShardedStore(stores, opts.data.k);
+  let secret: Uint8Array;
+  try {
+    secret = (await initRepository(store, { wrapDataKey: dataKeyWrapper(recipient, vaultId) })).secret;
+  } finally {
+    await Promise.allSettled(stores.map((s) => s.store.close?.()));
+  }
   const file: VaultFile = {
     format: 'lianfang-vault-file',
     version: 1,
     vaultId,
-    sites: opts.sites.map((s) => ({ name: s.name, url: s.url })),
+    sites: opts.sites.map((s) => ({ name: s.name, url: s.url, ...(s.hostKeys && s.hostKeys.length > 0 ? { hostKeys: [...s.hostKeys] } : {}) })),
     data: opts.data,
     recipient: recipientToString(recipient),
     custody,
@@ -158,6 +218,7 @@ export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
   const host = hostDir(opts.vault);
   writePrivate(`${host}/repository.secret`, Buffer.from(secret).toString('base64') + '\n');
   writePrivate(`${host}/signer.json`, JSON.stringify(signer) + '\n');
+  if (opts.ssh?.privateKeyPath) writePrivate(`${host}/ssh.json`, JSON.stringify({ privateKeyPath: resolve(opts.ssh.privateKeyPath), ...(opts.ssh.knownHostsPath ? { knownHostsPath: resolve(opts.ssh.knownHostsPath) } : {}) }) + '\n');
   writeFileSync(opts.vault, JSON.stringify(file, null, 2) + '\n', { flag: 'wx' });
   return file;
 }
@@ -172,23 +233,24 @@ export interface VaultBackupResult {
 
 /** A backup: needs no custodian, only this host's secret and the current signing key. */
 export async function backupVault(vaultPath: string, paths: readonly string[], opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void } = {}): Promise<VaultBackupResult> {
-  const { file, store } = openVault(vaultPath, opts.open);
-  const host = hostDir(vaultPath);
-  const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
-  const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
-  const repo = await Repository.open(store, { secret, wrapDataKey });
-  const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
-  const result = await backup(repo, [...paths], {
-    wrapDataKey,
-    sign: (bytes) => {
-      const sig = signer.sign(bytes);
-      // The next key before anything else: a crash must not leave a used key on disk.
-      writePrivate(`${host}/signer.json`, JSON.stringify(signer.current()) + '\n');
-      return sig;
-    },
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  return withVault(vaultPath, opts.open, async ({ file, store }) => {
+    const host = hostDir(vaultPath);
+    const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
+    const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
+    const repo = await Repository.open(store, { secret, wrapDataKey });
+    const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
+    const result = await backup(repo, [...paths], {
+      wrapDataKey,
+      sign: (bytes) => {
+        const sig = signer.sign(bytes);
+        // The next key before anything else: a crash must not leave a used key on disk.
+        writePrivate(`${host}/signer.json`, JSON.stringify(signer.current()) + '\n');
+        return sig;
+      },
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return { snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, lagging: store.lagging, problems: result.problems };
+  });
 }
 
 /** Every snapshot's signature entry: the chain a restore checks a snapshot against. */
@@ -225,7 +287,10 @@ export interface Snapshots {
 
 /** Snapshots, oldest first, checked against their signatures (no custodian needed to list). */
 export async function listSnapshots(vaultPath: string, open?: SiteOpener): Promise<Snapshots[]> {
-  const { file, store } = openVault(vaultPath, open);
+  return withVault(vaultPath, open, ({ file, store }) => snapshotsIn(file, store));
+}
+
+async function snapshotsIn(file: VaultFile, store: BlobStore): Promise<Snapshots[]> {
   const chain = await signatureChain(store);
   const verify = snapshotVerifier(file.signing, chain);
   const repoId = await repoIdOf(store);
@@ -254,16 +319,17 @@ export interface VaultRestoreResult {
 /** Restores a snapshot (or `latest`) with the key a quorum of custodians rebuilds. */
 export async function restoreVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener): Promise<VaultRestoreResult> {
   const started = performance.now();
-  const { file, store } = openVault(vaultPath, open);
-  const { identity, problems } = await recoverKey(file, identityPaths);
-  const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
-  const chain = await signatureChain(store);
-  const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity) });
-  const id = snapshot === 'latest' ? (await listSnapshots(vaultPath, open)).at(-1)?.id : snapshot;
-  if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
-  const repo = await Repository.open(store, { unwrapDataKey });
-  const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature });
-  return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
+  return withVault(vaultPath, open, async ({ file, store }) => {
+    const { identity, problems } = await recoverKey(file, identityPaths);
+    const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
+    const chain = await signatureChain(store);
+    const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity) });
+    const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
+    if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
+    const repo = await Repository.open(store, { unwrapDataKey });
+    const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature });
+    return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
+  });
 }
 
 export interface SiteCheck {
@@ -288,15 +354,15 @@ export interface VaultVerifyResult {
  * and checked, and the repository decrypted end to end when identities are given.
  */
 export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample' | 'full', opts: { open?: SiteOpener; identityPaths?: readonly string[]; sample?: number } = {}): Promise<VaultVerifyResult> {
-  const { file, store } = openVault(vaultPath, opts.open);
-  const chain = await signatureChain(store);
-  const identity = opts.identityPaths && opts.identityPaths.length > 0 ? (await recoverKey(file, opts.identityPaths)).identity : undefined;
-  const verifySignature = snapshotVerifier(file.signing, chain, identity ? { authorityKey: vaultAuthorityKey(identity) } : {});
-  const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: Buffer.from(readFileSync(`${hostDir(vaultPath)}/repository.secret`, 'utf8').trim(), 'base64') });
-  const report = await verifyRepo(repo, {
-    level: level === 'full' && identity ? 'full' : 'metadata',
-    verifySignature,
-    ...(identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : {}),
+  return withVault(vaultPath, opts.open, async ({ file, store }) => {
+    const chain = await signatureChain(store);
+    const identity = opts.identityPaths && opts.identityPaths.length > 0 ? (await recoverKey(file, opts.identityPaths)).identity : undefined;
+    const verifySignature = snapshotVerifier(file.signing, chain, identity ? { authorityKey: vaultAuthorityKey(identity) } : {});
+    const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: Buffer.from(readFileSync(`${hostDir(vaultPath)}/repository.secret`, 'utf8').trim(), 'base64') });
+    const report = await verifyRepo(repo, {
+      level: level === 'full' && identity ? 'full' : 'metadata',
+      verifySignature,
+      ...(identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : {}),
   });
   const packs = (await store.list('packs/')).sort();
   const chosen = level === 'metadata' ? [] : level === 'full' ? packs : packs.filter(() => Math.random() < (opts.sample ?? 0.1));
@@ -322,4 +388,5 @@ export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample
   });
   const problems = [...report.problems, ...sites.flatMap((s) => s.shardsBad.map((b) => ({ where: `${s.site}:${b.pack}`, reason: b.reason })))];
   return { level, ok: report.ok && problems.length === 0, packs: packs.length, sites, problems };
+  });
 }
