@@ -56,11 +56,13 @@ export function registerVaultCommands(program: Command): void {
 
   vault
     .command('backup')
-    .description('Back up files and folders; prints the snapshot id (needs no custodian)')
+    .description('Back up files and folders, or standard input (a database dump); prints the snapshot id (needs no custodian)')
     .requiredOption('--vault <file>', 'vault file')
-    .argument('<paths...>', 'files or folders')
-    .action(async (paths: string[], o: { vault: string }) => {
-      const r = await backupVault(o.vault, paths);
+    .argument('[paths...]', 'files or folders')
+    .option('--stdin <name>', 'back up standard input under this file name, e.g. pg_dump core | lianfang vault backup --stdin core.sql (no plaintext copy on disk)')
+    .action(async (paths: string[], o: { vault: string; stdin?: string }) => {
+      if ((paths.length > 0) === Boolean(o.stdin)) throw new InvalidArgumentError('give paths to back up, or --stdin NAME, not both');
+      const r = await backupVault(o.vault, o.stdin ? { stream: process.stdin, name: o.stdin } : paths);
       for (const p of r.problems) process.stderr.write(`${p.where}: ${p.reason}\n`);
       for (const l of r.lagging) process.stderr.write(`site ${l.site} is behind (${l.blob}): ${l.reason}\n`);
       process.stderr.write(`${r.files} files, ${mib(r.bytes)}\n`);

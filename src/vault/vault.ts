@@ -38,6 +38,7 @@ import {
   type BackupProgress,
   type BlobStore,
   type LoadedSnapshot,
+  type StreamSource,
   type VerifyLevel,
 } from './repo/index.js';
 import { ShardedStore, type SiteLag } from './sharded-store.js';
@@ -231,15 +232,18 @@ export interface VaultBackupResult {
   readonly problems: ItemProblem[];
 }
 
-/** A backup: needs no custodian, only this host's secret and the current signing key. */
-export async function backupVault(vaultPath: string, paths: readonly string[], opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void } = {}): Promise<VaultBackupResult> {
+/**
+ * A backup of files and folders, or of a stream (`pg_dump … |`) with no plaintext copy on disk.
+ * Needs no custodian, only this host's secret and the current signing key.
+ */
+export async function backupVault(vaultPath: string, source: readonly string[] | StreamSource, opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void } = {}): Promise<VaultBackupResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
     const host = hostDir(vaultPath);
     const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
     const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
     const repo = await Repository.open(store, { secret, wrapDataKey });
     const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
-    const result = await backup(repo, [...paths], {
+    const result = await backup(repo, Array.isArray(source) ? [...(source as readonly string[])] : (source as StreamSource), {
       wrapDataKey,
       sign: (bytes) => {
         const sig = signer.sign(bytes);
