@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { backupVault, drillVault, initVault, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, initVault, repairVault, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -111,6 +111,18 @@ export function registerVaultCommands(program: Command): void {
         for (const p of v.problems.slice(0, 50)) out(`  ${p.where}: ${p.reason}`);
       }
       if (!v.ok) process.exitCode = 1;
+    });
+
+  vault
+    .command('repair')
+    .description('Refill sites that fell behind: rebuild missing or corrupt shards from the good ones, copy missing metadata')
+    .requiredOption('--vault <file>', 'vault file')
+    .action(async (o: { vault: string }) => {
+      const r = await repairVault(o.vault);
+      const w = Object.entries(r.written);
+      out(`checked ${r.checked} blobs; ${w.length === 0 ? 'every site was complete' : w.map(([site, n]) => `${n} written to ${site}`).join(', ')}`);
+      for (const p of r.problems) process.stderr.write(`${p.where}: ${p.reason}\n`);
+      if (r.problems.length > 0) process.exitCode = 1;
     });
 
   vault

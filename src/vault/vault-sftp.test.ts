@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
 import { sshdSkipReason, startSshd, type Sshd } from './sites/sshd.fixture.js';
-import { backupVault, initVault, parseData, restoreVault, verifyVault } from './vault.js';
+import { backupVault, initVault, parseData, repairVault, restoreVault, verifyVault } from './vault.js';
 
 const skip = sshdSkipReason() ?? undefined;
 
@@ -54,7 +54,14 @@ describe('vault with a third site over SFTP (a real sshd on loopback)', { skip }
     assert.equal(r.snapshotId, second.snapshotId);
     assert.deepEqual(readFileSync(join(root, 'r1', 'ledger', 'deposits.csv')), readFileSync(join(data, 'deposits.csv')));
 
-    await sshd.start(); // back, and a folder site lost instead: the first snapshot still restores from a + third
+    await sshd.start(); // back: repair refills it, then every site holds every shard again
+    const repaired = await repairVault(vault);
+    assert.deepEqual(Object.keys(repaired.written), ['third']);
+    assert.deepEqual(repaired.problems, []);
+    const full = await verifyVault(vault, 'full');
+    assert.ok(full.ok, JSON.stringify(full.problems.slice(0, 3)));
+    assert.ok(full.sites.every((s) => s.canLose));
+    // Now a folder site is lost instead: both snapshots restore from a + third.
     rmSync(join(root, 'b'), { recursive: true, force: true });
     const again = await restoreVault(vault, first.snapshotId, join(root, 'r2'), ids);
     assert.equal(again.files, 1);
