@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { backupVault, drillVault, initVault, repairVault, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -111,6 +111,19 @@ export function registerVaultCommands(program: Command): void {
         for (const p of v.problems.slice(0, 50)) out(`  ${p.where}: ${p.reason}`);
       }
       if (!v.ok) process.exitCode = 1;
+    });
+
+  vault
+    .command('rotate-custodians')
+    .description('Give the vault key to a new set of custodians and quorum; a quorum of the current ones must be present (no data is re-encrypted)')
+    .requiredOption('--vault <file>', 'vault file')
+    .requiredOption('--identity <file>', "a current custodian's identity (repeatable, a quorum)", collect)
+    .requiredOption('--custodian <name=file.pub>', "a new custodian's recipient file (repeatable)", collect)
+    .requiredOption('--quorum <k>', 'new quorum', (v) => Number(v))
+    .action(async (o: { vault: string; identity: string[]; custodian: string[]; quorum: number }) => {
+      const custodians = o.custodian.map((c) => parseNamed(c, '--custodian')).map((c) => ({ name: c.name, recipientPath: c.value }));
+      await rotateVaultCustodians(o.vault, o.identity, custodians, o.quorum);
+      out(`key now ${o.quorum}-of-${custodians.length} (${custodians.map((c) => c.name).join(', ')}); the old shares should be destroyed`);
     });
 
   vault

@@ -17,6 +17,7 @@ import {
   readRecipient,
   recipientToString,
   recoverVaultKeyDetailed,
+  rotateCustodians,
   snapshotSigner,
   snapshotVerifier,
   splitVaultKey,
@@ -422,4 +423,26 @@ export async function repairVault(vaultPath: string, open?: SiteOpener): Promise
     }
     return { checked: names.size, written, problems };
   });
+}
+
+/**
+ * Hands the vault key to a new set of custodians (a new quorum too), with a quorum of the
+ * current ones present. No data is re-encrypted: the vault key stays the same, only its
+ * shares change. The old shares stop working only once their holders destroy them.
+ */
+export async function rotateVaultCustodians(
+  vaultPath: string,
+  identityPaths: readonly string[],
+  custodians: ReadonlyArray<{ name: string; recipientPath: string }>,
+  quorum: number,
+): Promise<VaultFile> {
+  const file = readVaultFile(vaultPath);
+  const identities = await Promise.all(identityPaths.map((p) => readIdentity(p)));
+  const next = await Promise.all(custodians.map(async (c) => ({ name: c.name, recipient: await readRecipient(c.recipientPath) })));
+  const custody = await rotateCustodians(file.custody, identities, next, quorum);
+  const updated: VaultFile = { ...file, custody };
+  const tmp = `${vaultPath}.tmp-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, JSON.stringify(updated, null, 2) + '\n');
+  renameSync(tmp, vaultPath);
+  return updated;
 }

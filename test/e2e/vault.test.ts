@@ -55,6 +55,16 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
     const again = await run(['drill', '--vault', v, '--to', join(dir, 'drill'), '--identity', key('alice'), '--identity', key('carol')]);
     assert.equal(again.code, 2, 'a drill never restores over a non-empty folder');
     assert.match(again.stderr, /segregated/);
+
+    // Carol leaves; dave joins. Alice and carol (a quorum of the old set) hand over.
+    assert.equal((await run(['keygen', '--out', key('dave')])).code, 0);
+    const rot = await run(['rotate-custodians', '--vault', v, '--identity', key('alice'), '--identity', key('carol'),
+      '--custodian', `alice=${key('alice')}.pub`, '--custodian', `bob=${key('bob')}.pub`, '--custodian', `dave=${key('dave')}.pub`, '--quorum', '2']);
+    assert.equal(rot.code, 0, rot.stderr);
+    const withDave = await run(['restore', '--vault', v, id, '--to', join(dir, 'r3'), '--identity', key('bob'), '--identity', key('dave')]);
+    assert.equal(withDave.code, 0, withDave.stderr);
+    const withCarol = await run(['restore', '--vault', v, id, '--to', join(dir, 'r4'), '--identity', key('bob'), '--identity', key('carol')]);
+    assert.equal(withCarol.code, 2, 'a removed custodian no longer counts');
   });
 
   it('streams a pg_dump of a real database through the vault with no plaintext copy, and restores it identical', async (t) => {
