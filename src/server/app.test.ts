@@ -74,7 +74,7 @@ describe('HTTP API shell', () => {
   it('stores tokens hashed: the database holds no token', async () => {
     const rows = await store.db.selectFrom('api_tokens' as never).selectAll().execute();
     const dump = JSON.stringify(rows);
-    assert.equal(dump.includes(analyst.split('_')[2]!), false);
+    assert.equal(dump.includes(analyst.slice('lf_0123456789abcdef_'.length) /* the secret may itself hold '_' */), false);
   });
 
   it('lists events newest first with a cursor, and filters on an ECS field', async () => {

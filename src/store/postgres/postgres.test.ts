@@ -29,3 +29,19 @@ test('two installations in two schemas of one database migrate apart', { skip },
     await b.close();
   }
 });
+
+test('survives the server dropping its idle connections (restart, administrator terminate)', { skip }, async () => {
+  const store = openPostgresStore(url);
+  const admin = openPostgresStore(url);
+  try {
+    await sql`select 1`.execute(store.db);
+    const pids = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(store.db);
+    await sql`select pg_terminate_backend(${pids.rows[0]!.pid})`.execute(admin.db);
+    await new Promise((r) => setTimeout(r, 200)); // the idle client's error arrives; it must not crash us
+    const again = await sql<{ one: number }>`select 1 as one`.execute(store.db);
+    assert.equal(again.rows[0]!.one, 1);
+  } finally {
+    await store.close();
+    await admin.close();
+  }
+});
