@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { backupVault, drillVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { createWriteStream } from 'node:fs';
+import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -124,6 +125,20 @@ export function registerVaultCommands(program: Command): void {
       const custodians = o.custodian.map((c) => parseNamed(c, '--custodian')).map((c) => ({ name: c.name, recipientPath: c.value }));
       await rotateVaultCustodians(o.vault, o.identity, custodians, o.quorum);
       out(`key now ${o.quorum}-of-${custodians.length} (${custodians.map((c) => c.name).join(', ')}); the old shares should be destroyed`);
+    });
+
+  vault
+    .command('export')
+    .description('Write a snapshot as a plain tar stream (to standard output or --out), for any tool to read')
+    .requiredOption('--vault <file>', 'vault file')
+    .argument('<snapshot>', 'snapshot id or latest')
+    .requiredOption('--identity <file>', 'a custodian identity file (repeatable)', collect)
+    .option('-o, --out <file>', 'tar file to write (default: standard output)')
+    .action(async (snapshot: string, o: { vault: string; identity: string[]; out?: string }) => {
+      const sink = o.out ? createWriteStream(o.out, { flags: 'wx' }) : process.stdout;
+      const r = await exportVault(o.vault, snapshot, sink, o.identity);
+      if (o.out) await new Promise<void>((res, rej) => (sink as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
+      process.stderr.write(`exported ${r.snapshotId}: ${r.files} files, ${mib(r.bytes)}\n`);
     });
 
   vault

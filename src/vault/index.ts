@@ -3,7 +3,7 @@
  * sites, the key held k-of-n by custodians, verification and restore drills.
  * Formats: docs/vault-format.md, docs/vault-format-shards.md, docs/vault-format-keys.md.
  */
-export { initVault, backupVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
+export { initVault, backupVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
 export type { VaultFile, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
 export { ShardedStore } from './sharded-store.js';
 export type { SiteStore, SiteLag } from './sharded-store.js';

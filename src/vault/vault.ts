@@ -42,6 +42,8 @@ import {
   type StreamSource,
   type VerifyLevel,
 } from './repo/index.js';
+import type { Writable } from 'node:stream';
+import { exportSnapshot } from './export.js';
 import { ShardedStore, type SiteLag } from './sharded-store.js';
 import { openSite, parseSiteSpec } from './sites/index.js';
 
@@ -445,4 +447,18 @@ export async function rotateVaultCustodians(
   writeFileSync(tmp, JSON.stringify(updated, null, 2) + '\n');
   renameSync(tmp, vaultPath);
   return updated;
+}
+
+/** Writes a snapshot (or `latest`) as a plain tar stream to `out`, with a quorum of custodians. */
+export async function exportVault(vaultPath: string, snapshot: string, out: Writable, identityPaths: readonly string[], open?: SiteOpener): Promise<{ snapshotId: string; files: number; bytes: number }> {
+  return withVault(vaultPath, open, async ({ file, store }) => {
+    const { identity } = await recoverKey(file, identityPaths);
+    const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
+    const verifySignature = snapshotVerifier(file.signing, await signatureChain(store), { authorityKey: vaultAuthorityKey(identity) });
+    const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
+    if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
+    const repo = await Repository.open(store, { unwrapDataKey });
+    const r = await exportSnapshot(repo, id, out, { unwrapDataKey, verifySignature });
+    return { snapshotId: id, ...r };
+  });
 }

@@ -56,6 +56,16 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
     assert.equal(again.code, 2, 'a drill never restores over a non-empty folder');
     assert.match(again.stderr, /segregated/);
 
+    // Portability: the snapshot as a plain tar that Debian's tar reads.
+    const tarFile = join(dir, 'export.tar');
+    const ex = await run(['export', '--vault', v, 'latest', '--identity', key('alice'), '--identity', key('bob'), '--out', tarFile]);
+    assert.equal(ex.code, 0, ex.stderr);
+    mkdirSync(join(dir, 'untar'));
+    const untar = spawnSync('tar', ['-xf', tarFile, '-C', join(dir, 'untar')], { encoding: 'utf8' });
+    assert.equal(untar.status, 0, untar.stderr);
+    assert.deepEqual(readFileSync(join(dir, 'untar', 'dumps', 'remittance.sql')), readFileSync(join(data, 'remittance.sql')));
+    assert.equal(readFileSync(join(dir, 'untar', 'dumps', 'atm.cfg'), 'utf8'), 'terminal=TPE-0042\n');
+
     // Carol leaves; dave joins. Alice and carol (a quorum of the old set) hand over.
     assert.equal((await run(['keygen', '--out', key('dave')])).code, 0);
     const rot = await run(['rotate-custodians', '--vault', v, '--identity', key('alice'), '--identity', key('carol'),
