@@ -5,7 +5,6 @@ import { SigmaEngine, type BuildReport, type LoadedRule } from './engine.js';
 import { eventTimestamp } from './hunt.js';
 import type { StoredRuleSet } from './rule-store.js';
 import { fieldValue } from './sigma/fields.js';
-import { levelRank } from './sigma/types.js';
 
 /** An event as live detection sees it: stored, with an id alerts can point at. */
 export interface LiveEvent {
@@ -178,4 +177,3 @@ export class LiveDetector {
   }
 }
 
-export { levelRank };

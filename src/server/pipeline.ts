@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { systemContext, type Detection, type IngestedEvent, type ParsedMessage } from '../core/index.js';
+import type { Detection, IngestedEvent, ParsedMessage } from '../core/index.js';
 import { LiveDetector, loadRuleSet, type EventMatcher } from '../detect/index.js';
 import { recentEvents, storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
 import type { Database, Store } from '../store/index.js';
@@ -223,4 +223,3 @@ async function saveCheckpoint(db: Kysely<Database>, spoolId: string, seq: number
     .execute();
 }
 
-export { systemContext };
