@@ -5,14 +5,15 @@ import { deviceTarget, resolveLogsource, type LogsourceTarget } from './logsourc
 import {
   compileDetection,
   matchedFields,
-  necessaryAtoms,
+  alternativeCuts,
   requiredEquals,
   toClosure,
   type IndexAtom,
   type Pred,
 } from './sigma/compile.js';
 import { EventView, FieldTable } from './sigma/event-view.js';
-import { RuleIndex } from './rule-index.js';
+import { specialize } from './sigma/specialize.js';
+import { PlannedIndex, type PlanEntry } from './planned-index.js';
 import { levelRank, type SigmaFilter, type SigmaLevel, type SigmaRule } from './sigma/types.js';
 
 /** A rule the engine runs, with what alerts need to carry. */
@@ -62,8 +63,8 @@ const ANY = '*';
 
 interface BucketEntry {
   readonly variant: Variant;
-  /** Literals one of which the event must hold; null: test on every event of the bucket. */
-  readonly atoms: readonly IndexAtom[] | null;
+  /** Sets of literals one of which the event must hold, alternatives; none: test on every event of the bucket. */
+  readonly cuts: readonly (readonly IndexAtom[])[];
 }
 
 function bucketKey(channel: string, eventId: string): string {
@@ -85,10 +86,10 @@ export class SigmaEngine {
    * One index per combination of buckets an event falls in ((channel, id), (channel, *),
    * (*, id), (*, *)), built when first needed, so each field of an event is scanned once.
    */
-  private readonly combined = new Map<string, RuleIndex<Variant> | null>();
+  private readonly combined = new Map<string, PlannedIndex<Variant> | null>();
   /** Raw `Channel` + `EventID` of events seen → their combined index (bounded). */
-  private readonly byEventKey = new Map<string, RuleIndex<Variant> | null>();
-  private readonly byChannel = new Map<string, Map<number | string, RuleIndex<Variant> | null>>();
+  private readonly byEventKey = new Map<string, PlannedIndex<Variant> | null>();
+  private readonly byChannel = new Map<string, Map<number | string, PlannedIndex<Variant> | null>>();
   private readonly variants: Variant[] = [];
   /** A rule's variants, by rule index (for explaining a match). */
   private readonly variantsOf: Variant[][] = [];
@@ -136,10 +137,10 @@ export class SigmaEngine {
     for (const [key, list] of pending) {
       const entries: BucketEntry[] = [];
       for (const v of list) {
-        const atoms = this.opts.noIndex ? null : necessaryAtoms(v.pred);
-        if (atoms !== null && atoms.length === 0) continue; // can never match
-        if (atoms === null) unindexed++;
-        entries.push({ variant: v, atoms });
+        const cuts = this.opts.noIndex ? [] : alternativeCuts(v.pred);
+        if (cuts.some((c) => c.length === 0)) continue; // can never match
+        if (cuts.length === 0) unindexed++;
+        entries.push({ variant: v, cuts });
       }
       this.buckets.set(key, entries);
     }
@@ -223,7 +224,7 @@ export class SigmaEngine {
   }
 
   /** The index for an event's raw Channel and EventID, cached without building strings. */
-  private indexOf(channel: string, eventId: number | string): RuleIndex<Variant> | null {
+  private indexOf(channel: string, eventId: number | string): PlannedIndex<Variant> | null {
     let byId = this.byChannel.get(channel);
     if (byId === undefined) {
       // Hostile input can invent endless channels and ids; the caches stay bounded.
@@ -239,17 +240,20 @@ export class SigmaEngine {
     return index;
   }
 
-  private indexFor(channel: string, eventId: string): RuleIndex<Variant> | null {
+  private indexFor(channel: string, eventId: string): PlannedIndex<Variant> | null {
     const key = bucketKey(channel, eventId);
     let index = this.byEventKey.get(key);
     if (index !== undefined) return index;
     const ch = channel === ANY ? ANY : channel.toLowerCase();
     const keys = [bucketKey(ch, eventId), bucketKey(ch, ANY), bucketKey(ANY, eventId), bucketKey(ANY, ANY)];
     const present = [...new Set(keys)].filter((k) => this.buckets.has(k));
-    const comboKey = present.join('\u0001');
+    // Rules name event ids; for an id some rule names, the index is built for that id alone
+    // (see specialize), a finite set. Other ids share one index per channel.
+    const pinnedId = eventId !== ANY && present.some((k) => k.endsWith(`\u0000${eventId}`)) ? eventId : null;
+    const comboKey = present.join('\u0001') + (pinnedId === null ? '' : `\u0002${pinnedId}`);
     index = this.combined.get(comboKey);
     if (index === undefined) {
-      index = present.length === 0 ? null : this.buildIndex(present);
+      index = present.length === 0 ? null : this.buildIndex(present, pinnedId);
       this.combined.set(comboKey, index);
     }
     // Hostile input can invent endless channels; the cache stays bounded, the combos are few.
@@ -258,18 +262,24 @@ export class SigmaEngine {
     return index;
   }
 
-  private buildIndex(keys: readonly string[]): RuleIndex<Variant> {
-    const index = new RuleIndex<Variant>(this.table);
+  private buildIndex(keys: readonly string[], eventId: string | null): PlannedIndex<Variant> {
+    const entries: PlanEntry<Variant>[] = [];
     const seen = new Set<Variant>();
     for (const k of keys) {
       for (const e of this.buckets.get(k)!) {
         if (seen.has(e.variant)) continue;
         seen.add(e.variant);
-        index.add(e.variant, e.atoms);
+        const pred = eventId === null || this.opts.noIndex ? e.variant.pred : specialize(e.variant.pred, 'EventID', eventId, this.table);
+        if (pred === e.variant.pred) {
+          entries.push({ item: e.variant, cuts: e.cuts });
+          continue;
+        }
+        const cuts = alternativeCuts(pred);
+        if (cuts.some((c) => c.length === 0)) continue; // needs another event id
+        entries.push({ item: { ...e.variant, pred, test: toClosure(pred) }, cuts });
       }
     }
-    index.freeze();
-    return index;
+    return new PlannedIndex(this.table, entries);
   }
 
   /** The event fields whose tests held for a rule the event matched: the alert's "why". */

@@ -172,6 +172,13 @@ export class Found {
     this.gen++;
   }
 
+  add(id: number): void {
+    if (this.mark[id] !== this.gen) {
+      this.mark[id] = this.gen;
+      this.ids[this.n++] = id;
+    }
+  }
+
   addAll(items: readonly number[]): void {
     const mark = this.mark;
     const gen = this.gen;

@@ -52,13 +52,38 @@ export function foldedAt(text: string, lit: string, at: number): boolean {
 class GramTable {
   readonly bits = new Uint32Array(1 << (TABLE_BITS - 5));
   readonly lists = new Map<number, GramEntry[]>();
+  /**
+   * Folded tables: the grams in every ASCII case spelling, so the scan can test text as
+   * written and fold only the few positions that hit.
+   */
+  readonly anyCase: Uint32Array | null;
+
+  constructor(folded: boolean) {
+    this.anyCase = folded ? new Uint32Array(1 << (TABLE_BITS - 5)) : null;
+  }
 
   add(g: number, entry: GramEntry): void {
     this.bits[g >>> 5]! |= 1 << (g & 31);
     let list = this.lists.get(g);
     if (!list) this.lists.set(g, (list = []));
     list.push(entry);
+    if (this.anyCase === null) return;
+    const at = entry.off;
+    for (const a of spellings(entry.lit.charCodeAt(at))) {
+      for (const b of spellings(entry.lit.charCodeAt(at + 1))) {
+        for (const c of spellings(entry.lit.charCodeAt(at + 2))) {
+          const h = gram(a, b, c);
+          this.anyCase[h >>> 5]! |= 1 << (h & 31);
+        }
+      }
+    }
   }
+}
+
+/** The characters that fold to a lower-case literal character. */
+function spellings(c: number): number[] {
+  if (c >= 97 && c <= 122) return c === 107 ? [c, c - 32, 0x212a] : c === 105 ? [c, c - 32, 0x130] : [c, c - 32];
+  return [c];
 }
 
 function gramsOf(lit: string): number[] {
@@ -100,10 +125,10 @@ export class SubstringIndex {
     const f = (g: number): number => freq.get(g) ?? 0;
     if (long.length > 0) {
       this.stride = Math.min(...long.map((e) => e.lit.length)) - 2;
-      this.long = windowTable(long, f, this.stride);
+      this.long = windowTable(long, f, this.stride, folded);
     }
     if (mid.length > 0 && !folded && mid.length <= FEW) this.few = mid;
-    else if (mid.length > 0) this.mid = rarestTable(mid, f);
+    else if (mid.length > 0) this.mid = rarestTable(mid, f, folded);
     if (short.length > 0) {
       this.shortByFirst = new Map();
       for (const e of short) {
@@ -143,19 +168,15 @@ export class SubstringIndex {
   private scanGrams(table: GramTable, text: string, stride: number, sink: ItemSink): void {
     const bits = table.bits;
     const n = text.length;
-    if (this.folded) {
+    const anyCase = table.anyCase;
+    if (anyCase !== null) {
+      // The hottest loop of keyword search: test the text as written, fold on a hit.
       for (let p = 0; p + 2 < n; p += stride) {
-        let a = text.charCodeAt(p);
-        let b = text.charCodeAt(p + 1);
-        let c = text.charCodeAt(p + 2);
-        // fold(), inlined: the hottest loop of keyword search.
-        a = a < 128 ? (a >= 65 && a <= 90 ? a + 32 : a) : fold(a);
-        b = b < 128 ? (b >= 65 && b <= 90 ? b + 32 : b) : fold(b);
-        c = c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : fold(c);
-        const g = gram(a, b, c);
-        if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
-          for (const e of table.lists.get(g)!) if (foldedAt(text, e.lit, p - e.off)) sink.addAll(e.items);
-        }
+        const h = gram(text.charCodeAt(p), text.charCodeAt(p + 1), text.charCodeAt(p + 2));
+        if ((anyCase[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+        const g = gram(fold(text.charCodeAt(p)), fold(text.charCodeAt(p + 1)), fold(text.charCodeAt(p + 2)));
+        const list = table.lists.get(g);
+        if (list !== undefined) for (const e of list) if (foldedAt(text, e.lit, p - e.off)) sink.addAll(e.items);
       }
       return;
     }
@@ -169,8 +190,8 @@ export class SubstringIndex {
 }
 
 /** Each literal under its rarest 3-gram (read at every position). */
-function rarestTable(literals: readonly Literal[], freq: (g: number) => number): GramTable {
-  const table = new GramTable();
+function rarestTable(literals: readonly Literal[], freq: (g: number) => number, folded: boolean): GramTable {
+  const table = new GramTable(folded);
   for (const e of literals) {
     const grams = gramsOf(e.lit);
     let off = 0;
@@ -184,8 +205,8 @@ function rarestTable(literals: readonly Literal[], freq: (g: number) => number):
  * Each literal under `stride` consecutive 3-grams, the window whose grams are rarest, so a
  * scan reading every stride-th position meets one of them wherever the literal stands.
  */
-function windowTable(literals: readonly Literal[], freq: (g: number) => number, stride: number): GramTable {
-  const table = new GramTable();
+function windowTable(literals: readonly Literal[], freq: (g: number) => number, stride: number, folded: boolean): GramTable {
+  const table = new GramTable(folded);
   for (const e of literals) {
     const grams = gramsOf(e.lit);
     let best = 0;

@@ -96,6 +96,56 @@ export function necessaryAtoms(p: Pred): readonly IndexAtom[] | null {
   }
 }
 
+/** At most this many alternative cuts are kept per predicate (an `or` multiplies them). */
+const MAX_CUTS = 8;
+
+/**
+ * Every known set of atoms at least one of which holds whenever `p` does, best first by
+ * `atomCost`: each argument of an `and` offers its own, an `or` needs one from each
+ * argument. `[[]]` means `p` never holds; `[]` means no cut is known. The engine picks among
+ * them by how often each fires on the events it sees.
+ */
+export function alternativeCuts(p: Pred): IndexAtom[][] {
+  switch (p.k) {
+    case 'const':
+      return p.value ? [] : [[]];
+    case 'test':
+      return p.atoms === null ? [] : [[...p.atoms]];
+    case 'not':
+      return [];
+    case 'and': {
+      const out: IndexAtom[][] = [];
+      for (const a of p.args) {
+        const cuts = alternativeCuts(a);
+        if (cuts.some((c) => c.length === 0)) return [[]];
+        out.push(...cuts);
+      }
+      return bestCuts(out);
+    }
+    case 'or': {
+      let combos: IndexAtom[][] = [[]];
+      for (const a of p.args) {
+        const cuts = alternativeCuts(a);
+        if (cuts.length === 0) return [];
+        if (cuts.length === 1 && cuts[0]!.length === 0) continue; // a branch that never holds
+        const next: IndexAtom[][] = [];
+        for (const c of combos) for (const d of cuts) next.push([...c, ...d]);
+        combos = bestCuts(next);
+      }
+      return combos.length === 1 && combos[0]!.length === 0 ? [[]] : combos;
+    }
+  }
+}
+
+function bestCuts(cuts: IndexAtom[][]): IndexAtom[][] {
+  const unique = new Map<string, IndexAtom[]>();
+  for (const c of cuts) {
+    const key = c.map((a) => `${a.field}\u0000${a.op}\u0000${a.lit}`).sort().join('\u0001');
+    if (!unique.has(key)) unique.set(key, c);
+  }
+  return [...unique.values()].sort((a, b) => atomCost(a) - atomCost(b)).slice(0, MAX_CUTS);
+}
+
 /** Lower is a better index key: few atoms with long literals; exact values best. */
 function atomCost(atoms: readonly IndexAtom[]): number {
   let cost = 0;
