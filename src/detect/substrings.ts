@@ -120,15 +120,14 @@ export class SubstringIndex {
     }
     // Lower-casing can lengthen a text (İ → i̇), so a non-ASCII literal bounds nothing.
     this.minLength = this.nonAscii.length > 0 ? 1 : Math.min(Infinity, ...literals.map((e) => e.lit.length));
-    const freq = new Map<number, number>();
-    for (const e of [...mid, ...long]) for (const g of new Set(gramsOf(e.lit))) freq.set(g, (freq.get(g) ?? 0) + 1);
-    const f = (g: number): number => freq.get(g) ?? 0;
+    const f = countGrams([...mid, ...long]);
     if (long.length > 0) {
       this.stride = Math.min(...long.map((e) => e.lit.length)) - 2;
       this.long = windowTable(long, f, this.stride, folded);
     }
     if (mid.length > 0 && !folded && mid.length <= FEW) this.few = mid;
     else if (mid.length > 0) this.mid = rarestTable(mid, f, folded);
+    f.release();
     if (short.length > 0) {
       this.shortByFirst = new Map();
       for (const e of short) {
@@ -189,6 +188,38 @@ export class SubstringIndex {
   }
 }
 
+/** In how many literals each 3-gram occurs; scratch tables shared by every build, reset after. */
+const COUNTS = new Uint32Array(1 << TABLE_BITS);
+const STAMP = new Uint32Array(1 << TABLE_BITS);
+let stamp = 0;
+
+interface GramCounts {
+  (g: number): number;
+  release(): void;
+}
+
+function countGrams(literals: readonly Literal[]): GramCounts {
+  const touched: number[] = [];
+  for (const e of literals) {
+    if (++stamp === 0xffffffff) {
+      STAMP.fill(0);
+      stamp = 1;
+    }
+    const lit = e.lit;
+    for (let i = 0; i + 2 < lit.length; i++) {
+      const g = gram(lit.charCodeAt(i), lit.charCodeAt(i + 1), lit.charCodeAt(i + 2));
+      if (STAMP[g] === stamp) continue; // once per literal
+      STAMP[g] = stamp;
+      if (COUNTS[g]!++ === 0) touched.push(g);
+    }
+  }
+  const f = ((g: number): number => COUNTS[g]!) as GramCounts;
+  f.release = () => {
+    for (const g of touched) COUNTS[g] = 0;
+  };
+  return f;
+}
+
 /** Each literal under its rarest 3-gram (read at every position). */
 function rarestTable(literals: readonly Literal[], freq: (g: number) => number, folded: boolean): GramTable {
   const table = new GramTable(folded);
@@ -209,11 +240,13 @@ function windowTable(literals: readonly Literal[], freq: (g: number) => number, 
   const table = new GramTable(folded);
   for (const e of literals) {
     const grams = gramsOf(e.lit);
+    // Sliding sum of the window's gram counts.
+    let cost = 0;
+    for (let k = 0; k < stride; k++) cost += freq(grams[k]!);
     let best = 0;
-    let bestCost = Infinity;
-    for (let w = 0; w + stride <= grams.length; w++) {
-      let cost = 0;
-      for (let k = w; k < w + stride; k++) cost += freq(grams[k]!);
+    let bestCost = cost;
+    for (let w = 1; w + stride <= grams.length; w++) {
+      cost += freq(grams[w + stride - 1]!) - freq(grams[w - 1]!);
       if (cost < bestCost) {
         bestCost = cost;
         best = w;
