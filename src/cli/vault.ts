@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -167,4 +167,39 @@ export function registerVaultCommands(program: Command): void {
       else out(`drill ${d.ok ? 'passed' : 'FAILED'}: ${d.files} files, ${mib(d.bytes)} restored in ${d.restoreSeconds} s; data age ${Math.round(d.dataAgeSeconds / 60)} min${d.problems.length ? `; ${d.problems.join('; ')}` : ''}`);
       if (!d.ok) process.exitCode = 1;
     });
+
+  vault
+    .command('prune')
+    .description('Apply a retention policy: remove the snapshots no --keep rule keeps, and the packs only they needed (needs the custodians\' quorum)')
+    .requiredOption('--vault <file>', 'vault file')
+    .option('--keep-last <n>', 'keep the n newest snapshots', count)
+    .option('--keep-hourly <n>', 'keep the newest snapshot of each of the last n hours that have one', count)
+    .option('--keep-daily <n>', '… of the last n days', count)
+    .option('--keep-weekly <n>', '… of the last n ISO weeks', count)
+    .option('--keep-monthly <n>', '… of the last n months', count)
+    .option('--keep-yearly <n>', '… of the last n years', count)
+    .option('--timezone <zone>', 'IANA time zone that days, weeks and months are counted in (default: this machine\'s)')
+    .option('--identity <file>', 'a custodian identity file (repeatable; not needed with --dry-run)', collect)
+    .option('--dry-run', 'say what would be removed, change nothing')
+    .option('-f, --format <format>', 'text or json', 'text')
+    .action(async (o: {
+      vault: string; keepLast?: number; keepHourly?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; keepYearly?: number;
+      timezone?: string; identity?: string[]; dryRun?: boolean; format: string;
+    }) => {
+      if (!o.dryRun && (o.identity ?? []).length === 0) throw new InvalidArgumentError('prune needs --identity for a quorum of custodians (or --dry-run)');
+      const policy = { last: o.keepLast, hourly: o.keepHourly, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly, yearly: o.keepYearly };
+      const r = await pruneVault(o.vault, policy, o.identity ?? [], { dryRun: o.dryRun, timeZone: o.timezone });
+      if (o.format === 'json') return out(JSON.stringify(r, null, 2));
+      for (const p of r.keyProblems) process.stderr.write(`custodian share: ${p}\n`);
+      for (const [id, why] of Object.entries(r.kept)) out(`keep   ${id.slice(0, 12)}  ${why.join(', ')}`);
+      for (const id of r.snapshotsRemoved) out(`${r.dryRun ? 'would remove' : 'removed'} ${id.slice(0, 12)}`);
+      const packs = r.packsKept + r.packsDeleted > 0 ? `; packs: ${r.packsDeleted} ${r.dryRun ? 'to delete' : 'deleted'} (${mib(r.bytesDeleted)}), ${r.packsKept} kept (${mib(r.unusedBytesKept)} of them no longer needed)` : '';
+      out(`${r.snapshotsKept} snapshots kept, ${r.snapshotsRemoved.length} ${r.dryRun ? 'to remove' : 'removed'}${packs}`);
+    });
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number ≥ 0`);
+  return n;
 }

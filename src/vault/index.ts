@@ -3,10 +3,12 @@
  * sites, the key held k-of-n by custodians, verification and restore drills.
  * Formats: docs/vault-format.md, docs/vault-format-shards.md, docs/vault-format-keys.md.
  */
-export { initVault, backupVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
-export type { VaultFile, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
+export { initVault, backupVault, pruneVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
+export type { VaultFile, VaultPruneResult, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
 export { ShardedStore } from './sharded-store.js';
 export type { SiteStore, SiteLag } from './sharded-store.js';
 export { keygen, writeIdentity, writeRecipient, readIdentity, readRecipient } from './keys/index.js';
 export { drillVault } from './drill.js';
 export type { DrillRecord } from './drill.js';
+export { retain, isoWeek } from './repo/index.js';
+export type { RetentionPolicy } from './repo/index.js';

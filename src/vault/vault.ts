@@ -25,7 +25,10 @@ import {
   type CustodyRecord,
   type Identity,
   type SnapshotAnchor,
+  type SnapshotRetirement,
   type SnapshotSignature,
+  signRetirement,
+  verifyRetirement,
 } from './keys/index.js';
 import {
   LocalDirBlobStore,
@@ -33,12 +36,16 @@ import {
   backup,
   initRepository,
   listSnapshotIds,
+  prune,
   readSnapshot,
   restore,
+  retain,
   verifyRepo,
   type BackupProgress,
   type BlobStore,
   type LoadedSnapshot,
+  type PruneResult,
+  type RetentionPolicy,
   type StreamSource,
   type VerifyLevel,
 } from './repo/index.js';
@@ -261,7 +268,7 @@ export async function backupVault(vaultPath: string, source: readonly string[] |
 }
 
 /** Every snapshot's signature entry: the chain a restore checks a snapshot against. */
-async function signatureChain(store: BlobStore): Promise<SnapshotSignature[]> {
+async function signatureChain(store: BlobStore, anchor: SnapshotAnchor): Promise<SnapshotSignature[]> {
   const chain: SnapshotSignature[] = [];
   for (const id of await listSnapshotIds(store)) {
     const blob = await store.get(`snapshots/${id}`);
@@ -273,8 +280,23 @@ async function signatureChain(store: BlobStore): Promise<SnapshotSignature[]> {
       // An unreadable snapshot has no place in the chain; readSnapshot reports it when asked for.
     }
   }
+  // Entries of pruned snapshots count only with the custodians' signature: a snapshot the
+  // host deleted on its own still leaves a hole that verification reports.
+  for (const name of await store.list(RETIRED)) {
+    const blob = await store.get(name);
+    if (!blob) continue;
+    try {
+      const r = JSON.parse(Buffer.from(blob).toString('utf8')) as { retirement: SnapshotRetirement; entry: string };
+      const entry = decodeSnapshotSignature(Buffer.from(r.entry, 'base64'), name);
+      if (verifyRetirement(anchor, r.retirement, entry)) chain.push(entry);
+    } catch {
+      // A broken retirement record retires nothing.
+    }
+  }
   return chain;
 }
+
+const RETIRED = 'retired/';
 
 /** The vault key from a quorum of custodians' identity files, naming any bad share. */
 export async function recoverKey(file: VaultFile, identityPaths: readonly string[]): Promise<{ identity: Identity; problems: string[] }> {
@@ -298,7 +320,7 @@ export async function listSnapshots(vaultPath: string, open?: SiteOpener): Promi
 }
 
 async function snapshotsIn(file: VaultFile, store: BlobStore): Promise<Snapshots[]> {
-  const chain = await signatureChain(store);
+  const chain = await signatureChain(store, file.signing);
   const verify = snapshotVerifier(file.signing, chain);
   const repoId = await repoIdOf(store);
   const out: Snapshots[] = [];
@@ -329,7 +351,7 @@ export async function restoreVault(vaultPath: string, snapshot: string, to: stri
   return withVault(vaultPath, open, async ({ file, store }) => {
     const { identity, problems } = await recoverKey(file, identityPaths);
     const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
-    const chain = await signatureChain(store);
+    const chain = await signatureChain(store, file.signing);
     const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity) });
     const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
     if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
@@ -362,7 +384,7 @@ export interface VaultVerifyResult {
  */
 export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample' | 'full', opts: { open?: SiteOpener; identityPaths?: readonly string[]; sample?: number } = {}): Promise<VaultVerifyResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
-    const chain = await signatureChain(store);
+    const chain = await signatureChain(store, file.signing);
     const identity = opts.identityPaths && opts.identityPaths.length > 0 ? (await recoverKey(file, opts.identityPaths)).identity : undefined;
     const verifySignature = snapshotVerifier(file.signing, chain, identity ? { authorityKey: vaultAuthorityKey(identity) } : {});
     const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: Buffer.from(readFileSync(`${hostDir(vaultPath)}/repository.secret`, 'utf8').trim(), 'base64') });
@@ -415,7 +437,7 @@ export async function repairVault(vaultPath: string, open?: SiteOpener): Promise
     const written: Record<string, number> = {};
     const problems: ItemProblem[] = [];
     const names = new Set<string>(['config']);
-    for (const prefix of ['packs/', 'index/', 'snapshots/']) for (const n of await store.list(prefix)) names.add(n);
+    for (const prefix of ['packs/', 'index/', 'snapshots/', RETIRED]) for (const n of await store.list(prefix)) names.add(n);
     for (const name of [...names].sort()) {
       try {
         for (const site of await store.repair(name)) written[site] = (written[site] ?? 0) + 1;
@@ -454,11 +476,54 @@ export async function exportVault(vaultPath: string, snapshot: string, out: Writ
   return withVault(vaultPath, open, async ({ file, store }) => {
     const { identity } = await recoverKey(file, identityPaths);
     const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
-    const verifySignature = snapshotVerifier(file.signing, await signatureChain(store), { authorityKey: vaultAuthorityKey(identity) });
+    const verifySignature = snapshotVerifier(file.signing, await signatureChain(store, file.signing), { authorityKey: vaultAuthorityKey(identity) });
     const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
     if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
     const repo = await Repository.open(store, { unwrapDataKey });
     const r = await exportSnapshot(repo, id, out, { unwrapDataKey, verifySignature });
     return { snapshotId: id, ...r };
+  });
+}
+
+export interface VaultPruneResult extends PruneResult {
+  /** Snapshot id → the rules that keep it. */
+  readonly kept: Record<string, string[]>;
+  readonly keyProblems: string[];
+}
+
+/**
+ * Applies a retention policy: snapshots no rule keeps are removed with the packs only they
+ * needed. Deleting history needs the custodians' quorum, like reading it: the backup host
+ * alone can add snapshots but not decide which ones go. `dryRun` needs no custodian and
+ * reports which snapshots would go (pack figures are then left at zero).
+ */
+export async function pruneVault(
+  vaultPath: string,
+  policy: RetentionPolicy,
+  identityPaths: readonly string[],
+  opts: { dryRun?: boolean; timeZone?: string; open?: SiteOpener; onProgress?: (p: { phase: string; done: number; total: number }) => void } = {},
+): Promise<VaultPruneResult> {
+  return withVault(vaultPath, opts.open, async ({ file, store }) => {
+    const snapshots = await snapshotsIn(file, store);
+    const decision = retain(snapshots, policy, opts.timeZone);
+    const kept = Object.fromEntries(decision.keep);
+    if (opts.dryRun && identityPaths.length === 0) {
+      return {
+        snapshotsRemoved: decision.remove, snapshotsKept: decision.keep.size, packsDeleted: 0, bytesDeleted: 0, packsKept: 0,
+        unusedBytesKept: 0, dryRun: true, kept, keyProblems: [],
+      };
+    }
+    const { identity, problems } = await recoverKey(file, identityPaths);
+    const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
+    const verifySignature = snapshotVerifier(file.signing, await signatureChain(store, file.signing), { authorityKey: vaultAuthorityKey(identity) });
+    const repo = await Repository.open(store, { unwrapDataKey });
+    const retire = async (id: string, blob: Uint8Array): Promise<void> => {
+      const outer = JSON.parse(Buffer.from(blob).toString('utf8')) as { signature: string };
+      const entry = decodeSnapshotSignature(Buffer.from(outer.signature, 'base64'), `snapshots/${id}`);
+      const record = { retirement: signRetirement(identity, entry), entry: outer.signature };
+      await store.put(`${RETIRED}${id}`, Buffer.from(JSON.stringify(record) + '\n'));
+    };
+    const r = await prune(repo, decision.remove, { unwrapDataKey, verifySignature, dryRun: opts.dryRun, onProgress: opts.onProgress, beforeRemove: retire });
+    return { ...r, kept, keyProblems: problems };
   });
 }

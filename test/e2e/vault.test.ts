@@ -100,4 +100,42 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
       psql(`drop database if exists ${db}`);
     }
   });
+
+  it('prunes by a retention policy: a dry run with no custodian, then with a quorum; what stays restores', async () => {
+    const data = join(dir, 'later');
+    mkdirSync(data, { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      writeFileSync(join(data, 'ledger.csv'), `day,${i}\n`.repeat(50_000));
+      assert.equal((await run(['backup', '--vault', v, data])).code, 0);
+    }
+    const before = JSON.parse((await run(['snapshots', '--vault', v, '--format', 'json'])).stdout) as Array<{ id: string }>;
+    assert.ok(before.length >= 4);
+    const dry = await run(['prune', '--vault', v, '--keep-last', '2', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(dry.stdout.split('\n').filter((l) => l.startsWith('would remove')).length, before.length - 2);
+    const alone = await run(['prune', '--vault', v, '--keep-last', '2', '--identity', key('bob')]);
+    assert.notEqual(alone.code, 0, 'one custodian cannot delete history');
+    assert.equal((JSON.parse((await run(['snapshots', '--vault', v, '--format', 'json'])).stdout) as unknown[]).length, before.length);
+    const p = await run(['prune', '--vault', v, '--keep-last', '2', '--identity', key('bob'), '--identity', key('dave'), '--format', 'json']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(p.stdout.trim().startsWith('{'), p.stdout + p.stderr);
+    const r = JSON.parse(p.stdout) as { snapshotsRemoved: string[]; packsDeleted: number; snapshotsKept: number };
+    assert.equal(r.snapshotsRemoved.length, before.length - 2);
+    assert.ok(r.packsDeleted > 0);
+    const listed = await run(['snapshots', '--vault', v, '--format', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const after = JSON.parse(listed.stdout) as Array<{ id: string }>;
+    assert.deepEqual(after.map((s) => s.id), before.slice(-2).map((s) => s.id));
+    const verify = await run(['verify', '--vault', v, '--level', 'full']);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const restored = await run(['restore', '--vault', v, 'latest', '--to', join(dir, 'after-prune'), '--identity', key('alice'), '--identity', key('dave')]);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(readFileSync(join(dir, 'after-prune', 'later', 'ledger.csv'), 'utf8'), 'day,2\n'.repeat(50_000));
+
+    // The host deleting a snapshot on its own (no custodians, no retirement record) is caught.
+    for (const site of ['a', 'b', 'c']) rmSync(join(dir, site, 'snapshots', after[0]!.id), { force: true });
+    const tampered = await run(['snapshots', '--vault', v]);
+    assert.notEqual(tampered.code, 0);
+    assert.match(tampered.stderr, /removed|does not verify/);
+  });
 });

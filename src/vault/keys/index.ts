@@ -31,6 +31,7 @@ export type {
   SnapshotSignerState,
   SnapshotSignature,
   TrustedHead,
+  SnapshotRetirement,
   ChainCheckOptions,
   SnapshotCheckOptions,
 } from './signing.js';
@@ -39,6 +40,8 @@ export {
   signSnapshot,
   signerAfter,
   signTrustedHead,
+  signRetirement,
+  verifyRetirement,
   verifySnapshot,
   verifySnapshotChain,
   vaultAuthorityKey,

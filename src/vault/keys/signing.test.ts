@@ -13,8 +13,10 @@ import {
   snapshotSigner,
   snapshotVerifier,
   signSnapshot,
+  signRetirement,
   signTrustedHead,
   vaultAuthorityKey,
+  verifyRetirement,
   verifySnapshot,
   verifySnapshotChain,
   type SnapshotSignature,
@@ -199,4 +201,15 @@ test('repository callbacks: sign(bytes) and verify(bytes, sig) over the chain', 
   assert.equal(verify(records[0]!, enc.encode('not json')), false);
   assert.match(reasons[0]!, /the record is/);
   assert.match(reasons[1]!, /not a JSON object/);
+});
+
+test('a retirement record counts only with the vault authority signature and for the very entry it names', () => {
+  const { anchor, chain } = history(3);
+  const r = signRetirement(vault.identity, chain[1]!);
+  assert.equal(verifyRetirement(anchor, r, chain[1]!), true);
+  assert.equal(verifyRetirement(anchor, r, chain[2]!), false, 'another entry');
+  assert.equal(verifyRetirement(anchor, { ...r, time: '2030-01-01T00:00:00.000Z' }, chain[1]!), false, 'altered time');
+  const host = keygen(); // the backup host does not hold the vault key
+  assert.equal(verifyRetirement(anchor, signRetirement(host.identity, chain[1]!), chain[1]!), false, 'signed by another key');
+  assert.equal(verifyRetirement(anchor, { ...r, signature: 'AAAA' }, chain[1]!), false, 'malformed signature');
 });

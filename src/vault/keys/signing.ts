@@ -201,6 +201,40 @@ export function signTrustedHead(vaultIdentity: Identity, head: SnapshotSignature
   return { format: 'lianfang-vault-trusted-head', version: 1, ...body, signature };
 }
 
+/**
+ * A custodian-authorised removal of a snapshot (retention): keeps the removed snapshot's
+ * chain entry verifiable, signed by the vault authority key, so pruning does not look like
+ * the deletion the chain exists to detect, and the backup host cannot forge one.
+ */
+export interface SnapshotRetirement {
+  readonly format: 'lianfang-vault-retired';
+  readonly version: 1;
+  readonly vaultId: string;
+  readonly snapshotId: string;
+  readonly entryHash: string;
+  readonly time: string;
+  readonly signature: string;
+}
+
+function retirementMessage(r: Omit<SnapshotRetirement, 'format' | 'version' | 'signature'>): Uint8Array {
+  return framed(utf8('lianfang-vault/retired/v1'), utf8(r.vaultId), utf8(r.snapshotId), utf8(r.entryHash), utf8(r.time));
+}
+
+export function signRetirement(vaultIdentity: Identity, entry: SnapshotSignature, now: Date = new Date()): SnapshotRetirement {
+  const body = { vaultId: entry.vaultId, snapshotId: entry.snapshotId, entryHash: snapshotEntryHash(entry), time: now.toISOString() };
+  const signature = toBase64Url(new Uint8Array(sign(null, retirementMessage(body), authorityKey(vaultIdentity))));
+  return { format: 'lianfang-vault-retired', version: 1, ...body, signature };
+}
+
+/** True when `r` retires exactly `entry` and carries the anchor's authority signature. */
+export function verifyRetirement(anchor: SnapshotAnchor, r: SnapshotRetirement, entry: SnapshotSignature): boolean {
+  return (
+    r.format === 'lianfang-vault-retired' && r.version === 1 && r.vaultId === anchor.vaultId && r.vaultId === entry.vaultId &&
+    r.snapshotId === entry.snapshotId && r.entryHash === snapshotEntryHash(entry) && typeof r.time === 'string' &&
+    typeof r.signature === 'string' && verifyEd25519(anchor.authorityKey, retirementMessage(r), r.signature)
+  );
+}
+
 export interface ChainCheckOptions {
   /** The most recent custodian-signed head known outside the backup host. */
   readonly trustedHead?: TrustedHead;

@@ -16,3 +16,7 @@ export type { VerifyLevel, VerifyOptions, VerifyReport } from './verify.js';
 export { verifyRepo } from './verify.js';
 export type { X25519Recipient } from './x25519-recipient.js';
 export { x25519Recipient, x25519FromPrivatePem, ed25519Signer, ed25519FromPrivatePem } from './x25519-recipient.js';
+export type { PruneOptions, PruneResult } from './prune.js';
+export { prune } from './prune.js';
+export type { RetentionPolicy, RetentionDecision, RetentionRule } from './retention.js';
+export { retain, isoWeek } from './retention.js';
