@@ -103,6 +103,7 @@ program
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
   .option('--import-rules <path>', 'import Sigma rules from this file or folder before starting (repeatable; unchanged rules are skipped)', collect)
   .option('--timezone <zone>', 'zone for syslog times that carry none (RFC 3164), e.g. Asia/Taipei', 'UTC')
+  .option('--vault <file>', 'show this vault (sites, snapshots, verify and drill evidence) in the console (repeatable)', collect)
   .action(serveCommand);
 
 program

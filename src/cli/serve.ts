@@ -16,6 +16,7 @@ export interface ServeCommandOptions {
   readonly store?: string;
   readonly importRules?: string[];
   readonly timezone?: string;
+  readonly vault?: string[];
 }
 
 /** The console built by `npm install` (dist/web), found from this file in src/ or dist/. */
@@ -42,6 +43,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     ...(opts.syslogTls !== undefined ? { syslogTls: { port: opts.syslogTls, cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!) } } : {}),
     ...(opts.store ? { storeUrl: opts.store } : {}),
     ...(opts.timezone ? { timezone: opts.timezone } : {}),
+    ...(opts.vault ? { vaults: opts.vault } : {}),
     webRoot: WEB_ROOT,
   });
   const p = running.ports;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -105,6 +105,7 @@ export function registerVaultCommands(program: Command): void {
     .action(async (o: { vault: string; level: string; identity?: string[]; format: string }) => {
       if (!['metadata', 'sample', 'full'].includes(o.level)) throw new InvalidArgumentError('--level is metadata, sample or full');
       const v = await verifyVault(o.vault, o.level as 'metadata', { identityPaths: o.identity ?? [] });
+      recordVerify(o.vault, readVaultFile(o.vault).vaultId, v); // evidence for the console and governance
       if (o.format === 'json') out(JSON.stringify(v, null, 2));
       else {
         out(`${v.ok ? 'ok' : 'PROBLEMS'}: ${v.level} check of ${v.packs} packs`);

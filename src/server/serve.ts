@@ -4,6 +4,7 @@ import { recordDetections, registerCaseRoutes } from '../cases/index.js';
 import { systemContext } from '../core/index.js';
 import { registerRuleRoutes } from '../detect/index.js';
 import { parseMessage, registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
+import { registerVaultRoutes } from '../vault/index.js';
 import { createApp } from './app.js';
 import { IngestMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   readonly webRoot?: string;
   /** Time zone for syslog timestamps that carry none (RFC 3164); default UTC. */
   readonly timezone?: string;
+  /** Vault files whose sites, snapshots and evidence the console shows. */
+  readonly vaults?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -89,6 +92,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   registerIngestRoutes(app, { store, contextOf, accept, onRejected: () => metrics.httpRejected++ });
   registerRuleRoutes(app, { store, contextOf, onRulesChanged: async () => void (await pipeline.reloadRules()) });
   registerCaseRoutes(app, { store, contextOf });
+  registerVaultRoutes(app, { store, contextOf, vaults: (opts.vaults ?? []).map((v) => resolve(v)) });
 
   const host = opts.host ?? '127.0.0.1';
   try {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/index.js';
+import { drillJournal } from './evidence.js';
 import { listSnapshots, restoreVault, type SiteOpener } from './vault.js';
 
 /** What a restore drill measured: the evidence governance reads later. */
@@ -89,6 +90,6 @@ export async function drillVault(vaultPath: string, snapshot: string, to: string
     contentSha256: content,
     problems,
   };
-  appendFileSync(`${resolve(vaultPath)}.drills.jsonl`, JSON.stringify(record) + '\n');
+  appendFileSync(drillJournal(vaultPath), JSON.stringify(record) + '\n');
   return record;
 }

@@ -12,3 +12,7 @@ export { drillVault } from './drill.js';
 export type { DrillRecord } from './drill.js';
 export { retain, isoWeek } from './repo/index.js';
 export type { RetentionPolicy } from './repo/index.js';
+export { registerVaultRoutes } from './routes.js';
+export type { VaultRouteDeps } from './routes.js';
+export { vaultMigrations, recordVerify, readJournals, importEvidence, listEvidence } from './evidence.js';
+export type { EvidenceRecord, VerifyRecord } from './evidence.js';

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { systemContext } from '../../src/core/index.js';
 import { createToken, openDataStore, serve, type Running } from '../../src/server/index.js';
+import { backupVault, drillVault, initVault, keygen, parseData, recordVerify, verifyVault, writeIdentity, writeRecipient } from '../../src/vault/index.js';
 import { ROOT, tempDir } from './cli.js';
 
 /**
@@ -88,9 +89,31 @@ describe('the SOC console in a browser', () => {
   const pageErrors: string[] = [];
   const serverLog: string[] = [];
 
+  const vaultFile = join(dir, 'core.json');
+  let vaultId = '';
+
+  /** A 2-of-3 vault with one backup, a metadata verify and a restore drill recorded by the CLI's functions. */
+  async function makeVault(): Promise<void> {
+    const people = ['alice', 'bob', 'carol'];
+    for (const p of people) {
+      const { identity, recipient } = keygen();
+      await writeIdentity(join(dir, `${p}.key`), identity);
+      await writeRecipient(join(dir, `${p}.key.pub`), recipient);
+    }
+    const sites = ['local', 'offsite', 'third'].map((name) => ({ name, url: join(dir, 'sites', name) }));
+    vaultId = (await initVault({ vault: vaultFile, sites, data: parseData('2-of-3'), custodians: people.map((name) => ({ name, recipientPath: join(dir, `${name}.key.pub`) })), quorum: 2 })).vaultId;
+    mkdirSync(join(dir, 'dumps'));
+    writeFileSync(join(dir, 'dumps', 'deposits.sql'), 'INSERT INTO deposits VALUES (1, 100);\n'.repeat(20_000));
+    await backupVault(vaultFile, [join(dir, 'dumps')]);
+    recordVerify(vaultFile, vaultId, await verifyVault(vaultFile, 'metadata'));
+    const drill = await drillVault(vaultFile, 'latest', join(dir, 'drill'), [join(dir, 'alice.key'), join(dir, 'bob.key')]);
+    assert.equal(drill.ok, true, drill.problems.join('; '));
+  }
+
   before(async () => {
     ensureConsoleBuilt();
-    server = await serve({ dataDir: dir, http: 0, syslogTcp: 0, syslogUdp: 0, webRoot: WEB_DIST, log: (line) => serverLog.push(line) });
+    await makeVault();
+    server = await serve({ dataDir: dir, http: 0, syslogTcp: 0, syslogUdp: 0, webRoot: WEB_DIST, vaults: [vaultFile], log: (line) => serverLog.push(line) });
     syslogTcp = server.ports.tcp!;
     // A second connection to the server's data folder mints the tokens, as `lianfang token create` does.
     const store = await openDataStore(dir);
@@ -233,6 +256,21 @@ describe('the SOC console in a browser', () => {
     await page.getByRole('row', { name: /Telnet session/ }).and(page.locator('.disabled')).waitFor();
     const rule = await api<{ enabled: boolean; version: number }>(server.url, analyst, '/api/v1/rules/7d0f5e1a-3c2b-4f7e-9a61-2f4c8b1d0e01');
     assert.deepEqual([rule.enabled, rule.version], [false, 1]);
+  });
+
+  it('shows the vault: sites, the snapshot, the last verify and the passed drill', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Vault/ }).click();
+    await page.waitForURL(/\/vault$/);
+    const sites = page.getByRole('table', { name: 'Sites' });
+    await sites.getByRole('row', { name: /offsite/ }).waitFor();
+    assert.equal(await sites.getByRole('row').count(), 4, 'a header and three sites');
+    assert.equal(await page.locator('[data-vault="snapshots"]').textContent(), '1');
+    assert.equal(await page.locator('[data-vault="verify"]').textContent(), 'ok · metadata');
+    assert.equal(await page.locator('[data-vault="drill"]').textContent(), 'passed');
+    assert.match((await page.locator('[data-vault="drill-detail"]').textContent()) ?? '', /restored 1 files/);
+    const api = await fetch(`${server.url}/api/v1/vaults/${vaultId}/evidence`, { headers: { authorization: `Bearer ${analyst}` } });
+    const evidence = (await api.json()) as { items: Array<{ kind: string }> };
+    assert.deepEqual(evidence.items.map((e) => e.kind).sort(), ['vault.restore-drill', 'vault.verify'], 'journal lines imported once each');
   });
 
   it('shows live ingest counters, the failed parse highlighted, and signs out', async () => {

@@ -4,6 +4,7 @@ import { CasePage } from './pages/CasePage.js';
 import { IngestHealth } from './pages/IngestHealth.js';
 import { RulesPage } from './pages/RulesPage.js';
 import { SignIn } from './pages/SignIn.js';
+import { VaultPage } from './pages/VaultPage.js';
 import { Link } from './components/Link.js';
 import { useLocation, type Route } from './router.js';
 import { SessionProvider, useSession } from './session.js';
@@ -13,6 +14,7 @@ const NAV: ReadonlyArray<{ href: string; label: string; pages: ReadonlyArray<Rou
   { href: '/cases', label: 'Cases 案件', pages: ['cases', 'case'] },
   { href: '/rules', label: 'Rules 規則', pages: ['rules'] },
   { href: '/ingest', label: 'Ingest 收集', pages: ['ingest'] },
+  { href: '/vault', label: 'Vault 資料保全', pages: ['vault'] },
 ];
 
 function Shell() {
@@ -51,6 +53,8 @@ function Page({ route }: { route: Route }) {
       return <RulesPage {...(route.ruleId !== undefined ? { ruleId: route.ruleId } : {})} />;
     case 'ingest':
       return <IngestHealth />;
+    case 'vault':
+      return <VaultPage />;
     case 'not_found':
       return (
         <main className="page">

@@ -7,6 +7,7 @@ export type Route =
   | { readonly page: 'case'; readonly ref: string }
   | { readonly page: 'rules'; readonly ruleId?: string }
   | { readonly page: 'ingest' }
+  | { readonly page: 'vault' }
   | { readonly page: 'not_found'; readonly path: string };
 
 function segmentsOf(pathname: string): string[] {
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'cases') return second === undefined ? { page: 'cases' } : { page: 'case', ref: second };
   if (first === 'rules') return second === undefined ? { page: 'rules' } : { page: 'rules', ruleId: second };
   if (first === 'ingest' && second === undefined) return { page: 'ingest' };
+  if (first === 'vault' && second === undefined) return { page: 'vault' };
   return { page: 'not_found', path: pathname };
 }
 
@@ -41,6 +43,8 @@ export function hrefOf(route: Route): string {
       return route.ruleId === undefined ? '/rules' : `/rules/${encodeURIComponent(route.ruleId)}`;
     case 'ingest':
       return '/ingest';
+    case 'vault':
+      return '/vault';
     case 'not_found':
       return route.path;
   }

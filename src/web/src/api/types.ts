@@ -228,3 +228,43 @@ export interface IngestHealth {
   /** Spool, listeners, rules…: shapes owned by the server, shown as they come. */
   readonly [more: string]: unknown;
 }
+
+/** GET /api/v1/vaults (src/vault/routes.ts). */
+export interface VaultSummary {
+  readonly id: string;
+  readonly file: string;
+  readonly data: { readonly k: number; readonly n: number };
+  readonly sites: ReadonlyArray<{ readonly name: string; readonly url: string }>;
+  readonly custodians: readonly string[];
+  readonly quorum: number;
+  /** Newest first. */
+  readonly snapshots: ReadonlyArray<{ readonly id: string; readonly time: string; readonly host: string; readonly files: number; readonly bytes: number }>;
+  readonly snapshots_error: string | null;
+  readonly last_verify: VaultVerifyRecord | null;
+  readonly last_drill: VaultDrillRecord | null;
+  readonly problems: ReadonlyArray<{ readonly where: string; readonly reason: string }>;
+}
+
+export interface VaultVerifyRecord {
+  readonly kind: 'vault.verify';
+  readonly at: string;
+  readonly level: string;
+  readonly ok: boolean;
+  readonly packs: number;
+  readonly sites: ReadonlyArray<{ readonly site: string; readonly shardsOk: number; readonly shardsBad: number; readonly canLose: boolean }>;
+  readonly problemCount: number;
+  readonly problems: ReadonlyArray<{ readonly where: string; readonly reason: string }>;
+}
+
+export interface VaultDrillRecord {
+  readonly kind: 'vault.restore-drill';
+  readonly snapshotId: string;
+  readonly snapshotTime: string;
+  readonly startedAt: string;
+  readonly ok: boolean;
+  readonly files: number;
+  readonly bytes: number;
+  readonly restoreSeconds: number;
+  readonly dataAgeSeconds: number;
+  readonly problems: readonly string[];
+}
