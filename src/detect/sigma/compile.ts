@@ -8,7 +8,7 @@ import type { FieldCondition, SearchIdentifier, SigmaScalar } from './types.js';
 import { fail, guard, shapedStrings } from './values.js';
 
 export type { IndexAtom, Pred } from './pred.js';
-export { toClosure, necessaryAtoms, alternativeCuts, matchedFields, requiredEquals } from './pred.js';
+export { toClosure, alternativeCuts, matchedFields, requiredEquals } from './pred.js';
 export { FieldTable, EventView } from './event-view.js';
 
 /**

@@ -64,38 +64,6 @@ export function toClosure(p: Pred): Test {
   }
 }
 
-/**
- * A set of atoms at least one of which holds whenever `p` does, or null if none is known.
- * The engine only evaluates a rule for events that satisfy one of its atoms.
- */
-export function necessaryAtoms(p: Pred): readonly IndexAtom[] | null {
-  switch (p.k) {
-    case 'const':
-      return p.value ? null : [];
-    case 'test':
-      return p.atoms;
-    case 'not':
-      return null;
-    case 'or': {
-      const out: IndexAtom[] = [];
-      for (const a of p.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms === null) return null;
-        out.push(...atoms);
-      }
-      return out;
-    }
-    case 'and': {
-      let best: readonly IndexAtom[] | null = null;
-      for (const a of p.args) {
-        const atoms = necessaryAtoms(a);
-        if (atoms !== null && (best === null || atomCost(atoms) < atomCost(best))) best = atoms;
-      }
-      return best;
-    }
-  }
-}
-
 /** At most this many alternative cuts are kept per predicate (an `or` multiplies them). */
 const MAX_CUTS = 8;
 
