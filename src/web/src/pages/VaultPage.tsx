@@ -30,7 +30,7 @@ function VaultCard({ vault: v }: { vault: VaultSummary }) {
   const verify = v.last_verify;
   return (
     <section className="vault-card" aria-label={`Vault ${v.id}`}>
-      <h2>{v.id} <span className="muted">{v.data.k}-of-{v.data.n} sites · key {v.quorum}-of-{v.custodians.length} custodians ({v.custodians.join(', ')})</span></h2>
+      <h2>{v.file.split('/').pop()} <span className="muted">{v.data.k}-of-{v.data.n} sites · key {v.quorum}-of-{v.custodians.length} custodians ({v.custodians.join(', ')}) · vault <code>{v.id}</code></span></h2>
       <dl className="counters">
         <div><dt>Snapshots</dt><dd data-vault="snapshots">{formatCount(v.snapshots.length)}</dd></div>
         <div><dt>Newest snapshot age (RPO)</dt><dd>{formatDuration(age)}</dd></div>
