@@ -1,6 +1,9 @@
 import { EventView, type FieldTable } from './event-view.js';
 import type { Pred } from './pred.js';
 
+/** One scratch view per field table: an index build specialises thousands of rules. */
+const views = new WeakMap<FieldTable, EventView>();
+
 /**
  * A predicate simplified for events whose `field` is known to hold `value` (the engine knows
  * an event's EventID before it picks the rules to try). Tests of exact values on that field
@@ -9,14 +12,17 @@ import type { Pred } from './pred.js';
  * that every event there holds. Only exact-value tests are folded: they read nothing else.
  */
 export function specialize(p: Pred, field: string, value: string, table: FieldTable): Pred {
-  const view = new EventView(table).reset({ [field]: value });
+  let view = views.get(table);
+  if (view === undefined) views.set(table, (view = new EventView(table)));
+  view.reset({ [field]: value });
+  const at = view;
   const walk = (q: Pred): Pred => {
     switch (q.k) {
       case 'const':
         return q;
       case 'test':
         return q.field === field && q.atoms !== null && q.atoms.length > 0 && q.atoms.every((a) => a.op === 'eq')
-          ? { k: 'const', value: q.fn(view) }
+          ? { k: 'const', value: q.fn(at) }
           : q;
       case 'not': {
         const arg = walk(q.arg);

@@ -6,7 +6,7 @@
 import { errorMessage } from '../../core/index.js';
 import { sha256, toHex } from './bytes.js';
 import { parseSnapshotSignature } from './signing-json.js';
-import { signSnapshot, verifySnapshot, type SnapshotAnchor, type SnapshotCheckOptions, type SnapshotSignature, type SnapshotSignerState } from './signing.js';
+import { signSnapshot, snapshotInChain, verifySnapshotChain, type SnapshotAnchor, type SnapshotCheckOptions, type SnapshotSignature, type SnapshotSignerState } from './signing.js';
 
 const decoder = new TextDecoder();
 
@@ -50,12 +50,22 @@ export function snapshotVerifier(
   options: SnapshotCheckOptions = {},
   onReject: (reason: string) => void = () => {},
 ): (bytes: Uint8Array, sig: Uint8Array) => boolean {
+  // The chain is verified once, on first use (listing n snapshots would otherwise verify it n times).
+  let ordered: SnapshotSignature[] | Error | undefined;
   return (bytes, sig) => {
     try {
       const entry = decodeSnapshotSignature(sig);
       const id = toHex(sha256(bytes));
       if (entry.snapshotId !== id) throw new Error(`signature names snapshot ${entry.snapshotId}, the record is ${id}`);
-      verifySnapshot(anchor, chain, { id, bytes }, options);
+      if (ordered === undefined) {
+        try {
+          ordered = verifySnapshotChain(anchor, chain, options);
+        } catch (err) {
+          ordered = err instanceof Error ? err : new Error(String(err));
+        }
+      }
+      if (ordered instanceof Error) throw ordered;
+      snapshotInChain(ordered, { id, bytes }, options);
       return true;
     } catch (err) {
       onReject(errorMessage(err));

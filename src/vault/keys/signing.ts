@@ -330,7 +330,18 @@ export function verifySnapshot(
   snapshot: { readonly id: string; readonly bytes: Uint8Array },
   options: SnapshotCheckOptions = {},
 ): SnapshotSignature {
-  const ordered = verifySnapshotChain(anchor, chain, options);
+  return snapshotInChain(verifySnapshotChain(anchor, chain, options), snapshot, options);
+}
+
+/**
+ * The checks of `verifySnapshot` after the chain: `ordered` is what `verifySnapshotChain`
+ * returned, so a caller checking many snapshots verifies the chain once.
+ */
+export function snapshotInChain(
+  ordered: readonly SnapshotSignature[],
+  snapshot: { readonly id: string; readonly bytes: Uint8Array },
+  options: SnapshotCheckOptions = {},
+): SnapshotSignature {
   const entry = ordered.find((e) => e.snapshotId === snapshot.id);
   if (entry === undefined) {
     throw chainError(KEYS_ERRORS.snapshotUnsigned, `snapshot ${snapshot.id} has no signature entry: it was not written by this vault's backup host`);

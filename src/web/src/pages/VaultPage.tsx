@@ -5,7 +5,8 @@ import { useApi } from '../session.js';
 import { usePoll } from '../usePoll.js';
 import { newestAgeMs, siteStatuses } from '../vault/status.js';
 
-const POLL_MS = 10_000;
+// Each read opens the sites (SSH for SFTP) and checks the signature chain: not a per-second view.
+const POLL_MS = 30_000;
 
 /** The core-data vault: where the shards are, what can be restored, and the evidence that it can. */
 export function VaultPage() {
