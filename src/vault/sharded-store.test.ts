@@ -47,6 +47,19 @@ describe('sharded store: packs k-of-n across sites, metadata on every site', () 
     }
   });
 
+  it('reads a pack from the data shards alone when they are intact: a corrupt parity shard is left to verify', async () => {
+    const parity = join(dirs[2]!, name);
+    const good = readFileSync(parity);
+    const bad = Buffer.from(good);
+    bad[bad.length - 5] ^= 0xff;
+    writeFileSync(parity, bad);
+    const r = await store.readPack(name);
+    assert.deepEqual(Buffer.from(r.pack!), pack);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual((await store.checkPack(name)).map((c) => [c.site, c.ok]), [['local', true], ['offsite', true], ['third', false]]);
+    writeFileSync(parity, good);
+  });
+
   it('names the site whose shard is corrupt, still reads the pack, and repair rewrites only that site', async () => {
     const victim = join(dirs[1]!, name);
     const bytes = readFileSync(victim);

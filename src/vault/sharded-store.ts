@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
-import { decodePackDetailed, encodePack, repairShardsDetailed, verifyShard } from './erasure/index.js';
+import { decodePackDetailed, encodePack, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
 import type { BlobStore } from './repo/index.js';
 
 /** One place shards and metadata go: a named blob store (a directory, an SFTP server…). */
@@ -84,21 +84,30 @@ export class ShardedStore implements BlobStore {
     return [...votes.values()].sort((a, b) => b.count - a.count)[0]!.bytes;
   }
 
-  /** A pack rebuilt from any k good shards, with which sites served and why others did not. */
+  /**
+   * A pack rebuilt from any k good shards, with which sites served and why others did not.
+   * The k data shards are read first and, when they join into the pack its hash names, that is
+   * all; only otherwise are the parity shards read and every shard checked on its own.
+   */
   async readPack(name: string): Promise<{ pack: Uint8Array | null; problems: ItemProblem[] }> {
     const problems: ItemProblem[] = [];
-    const shards = await Promise.all(
-      this.sites.map(async (s) => {
-        try {
-          return await s.store.get(name);
-        } catch (err) {
-          problems.push({ where: `${s.name}:${name}`, reason: errorMessage(err) });
-          return null;
-        }
-      }),
-    );
+    const packId = packIdOf(name);
+    const fetch = async (s: SiteStore): Promise<Uint8Array | null> => {
+      try {
+        return await s.store.get(name);
+      } catch (err) {
+        problems.push({ where: `${s.name}:${name}`, reason: errorMessage(err) });
+        return null;
+      }
+    };
+    const data = await Promise.all(this.sites.slice(0, this.k).map(fetch));
+    if (problems.length === 0) {
+      const pack = await joinDataShards(data, { packId });
+      if (pack !== null) return { pack, problems };
+    }
+    const shards = [...data, ...(await Promise.all(this.sites.slice(this.k).map(fetch)))];
     if (shards.every((x) => x === null) && problems.length === 0) return { pack: null, problems };
-    const decoded = decodePackDetailed(shards, { packId: packIdOf(name) });
+    const decoded = decodePackDetailed(shards, { packId });
     for (const p of decoded.skipped) problems.push({ where: `${this.siteOfPosition(p.where)}:${name}`, reason: p.reason });
     return { pack: decoded.pack, problems };
   }

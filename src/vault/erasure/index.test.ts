@@ -8,6 +8,7 @@ import {
   decodePack,
   decodePackDetailed,
   encodePack,
+  joinDataShards,
   readShardHeader,
   repairShards,
   repairShardsDetailed,
@@ -180,4 +181,33 @@ test('the test vector of docs/vault-format-shards.md §6 is reproduced byte for 
   );
   const payloads = encodePack(vectorPackId, pack, 3, 5).map((s) => Buffer.from(s.subarray(SHARD_HEADER_LENGTH)).toString('hex'));
   assert.deepEqual(payloads, ['0112233445566778', '899aabbccd000000', '0000000000000000', '8888888888566778', '059b17ba21566778']);
+});
+
+test('joins the data shards alone when they hash to the pack, and declines anything else', async () => {
+  for (const [k, n, size] of [[2, 3, 300_001], [3, 5, 4097], [1, 3, 17], [4, 6, 0]] as const) {
+    const pack = randomBytes(size);
+    const shards = encodePack(packId, pack, k, n);
+    const data = shards.slice(0, k);
+    assertSameBytes((await joinDataShards(data, { packId }))!, pack, `${k}-of-${n}, ${size} bytes`);
+    if (k < 2 || size === 0) continue; // nothing to corrupt in a one-shard or empty pack
+    // Every case the fast path must leave to decodePack: it answers null, never a wrong pack.
+    const flipped = (at: number) => data.map((s, j) => (j === 0 ? Uint8Array.from(s, (b, i) => (i === at ? b ^ 1 : b)) : s));
+    const last = shards[k - 1]!;
+    const padded = Uint8Array.from(last);
+    padded[padded.length - 1] ^= 1; // a padding byte (these sizes leave padding in the last stripe)
+    const cases: Array<[string, Array<Uint8Array | null>]> = [
+      ['a payload byte flipped', flipped(SHARD_HEADER_LENGTH + 3)],
+      ['a padding byte set', [...data.slice(0, k - 1), padded]],
+      ['a shard missing', [null, ...data.slice(1)]],
+      ['shards out of order', [...data].reverse()],
+      ['a parity shard in place of a data shard', [...data.slice(0, k - 1), shards[k]!]],
+      ['a shard of another pack', [encodePack(createHash('sha256').update('other').digest(), pack, k, n)[0]!, ...data.slice(1)]],
+      ['a header byte flipped', flipped(9)],
+    ];
+    for (const [what, input] of cases) {
+      if (what === 'a padding byte set' && size % (k * 8) === 0) continue;
+      assert.equal(await joinDataShards(input, { packId }), null, `${k}-of-${n}: ${what}`);
+    }
+    assert.equal(await joinDataShards(data, { packId: createHash('sha256').update('pack 2').digest() }), null, 'another expected pack id');
+  }
 });

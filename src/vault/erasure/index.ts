@@ -70,6 +70,45 @@ export function encodePack(packId: Uint8Array, pack: Uint8Array, k: number, n: n
   return shards;
 }
 
+/**
+ * The pack from its k data shards alone (shard indices 0…k−1, in order), when they are all
+ * there and their joined stripes match the pack SHA-256 they carry: one hash over the pack,
+ * run off the main thread, instead of one per shard and one more over the pack. Null when
+ * anything is off; decodePack then checks every shard on its own, uses parity, and says what
+ * was wrong where.
+ */
+export async function joinDataShards(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): Promise<Uint8Array | null> {
+  const headers: ShardHeader[] = [];
+  for (const [j, shard] of shards.entries()) {
+    if (shard === null) return null;
+    let h: ShardHeader;
+    try {
+      h = parseShardHeader(shard, '');
+    } catch (err) {
+      if (err instanceof InputError) return null;
+      throw err;
+    }
+    if (h.index !== j || h.k !== shards.length || shard.length !== SHARD_HEADER_LENGTH + h.stripeLength) return null;
+    if (headers.length > 0 && (!samePack(headers[0]!, h) || h.stripeLength !== headers[0]!.stripeLength)) return null;
+    if (options.packId && !sameBytes(h.packId, options.packId)) return null;
+    headers.push(h);
+  }
+  const first = headers[0];
+  if (first === undefined) return null;
+  const { packLength, stripeLength } = first;
+  const pack = new Uint8Array(packLength);
+  for (const [j, shard] of shards.entries()) {
+    const start = j * stripeLength;
+    const used = Math.max(0, Math.min(stripeLength, packLength - start));
+    const payload = shard!.subarray(SHARD_HEADER_LENGTH);
+    if (used > 0) pack.set(payload.subarray(0, used), start);
+    // The padding must be zero, as decodePack requires.
+    for (let i = used; i < stripeLength; i++) if (payload[i] !== 0) return null;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pack));
+  return sameBytes(digest, first.packSha256) ? pack : null;
+}
+
 /** Reads and checks a shard's header (not its payload hash); throws InputError naming the check. */
 export function readShardHeader(shard: Uint8Array): ShardHeader {
   return parseShardHeader(shard, 'shard');

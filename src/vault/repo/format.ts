@@ -154,7 +154,9 @@ export function openChunk(dataKey: Uint8Array, index: number, e: PackEntry, reco
   d.setAAD(chunkAad(e));
   d.setAuthTag(b.subarray(b.length - TAG));
   try {
-    return Buffer.concat([d.update(b.subarray(0, b.length - TAG)), d.final()]);
+    const plain = d.update(b.subarray(0, b.length - TAG));
+    const rest = d.final(); // empty for GCM, and where the tag is checked
+    return rest.length === 0 ? plain : Buffer.concat([plain, rest]);
   } catch {
     throw new InputError('VAULT_AUTH', `chunk ${Buffer.from(e.chunkId).toString('hex')} failed authentication`, where);
   }

@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, open, readdir, symlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InputError } from '../../core/index.js';
 import type { ChunkReader, Repository, UnwrapDataKey } from './repository.js';
@@ -38,6 +38,15 @@ export async function* readTree(reader: ChunkReader, treeIds: readonly string[])
   if (carry.length > 0) throw new InputError('VAULT_TREE', 'tree ends in an unterminated line', `tree line ${line + 1}`);
 }
 
+/** Chunk reads kept in flight ahead of the writes: decrypting, inflating and hashing overlap. */
+const READ_AHEAD = 32;
+
+interface FileJob {
+  readonly entry: Extract<TreeEntry, { type: 'file' }>;
+  readonly abs: string;
+  readonly where: string;
+}
+
 /**
  * Restores a snapshot into `targetDir`, which must be absent or empty. Every chunk is checked
  * against its id; paths that are absolute, contain `..`, repeat, or pass through a symlink are
@@ -48,24 +57,49 @@ export async function restore(repo: Repository, snapshotId: string, targetDir: s
   const { record } = await readSnapshot(repo.store, snapshotId, repo.config.repoId, opts.verifySignature);
   await prepareTarget(targetDir);
   const reader = repo.chunkReader(opts.unwrapDataKey);
+  const dirs: { path: string; mode: number; mtimeMs: number; depth: number }[] = [];
+  const links: { path: string; target: string; mtimeMs: number }[] = [];
+  let files = 0;
+  let bytes = 0;
+  await writeFiles(reader, placeEntries(readTree(reader, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
+    bytes += written;
+    files++;
+    opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
+  });
+  for (const l of links) {
+    await symlink(l.target, l.path);
+  }
+  dirs.sort((a, b) => b.depth - a.depth);
+  for (const d of dirs) {
+    await chmod(d.path, d.mode);
+    await utimes(d.path, d.mtimeMs / 1000, d.mtimeMs / 1000);
+  }
+  return { snapshotId, files, dirs: dirs.length, symlinks: links.length, bytes };
+}
+
+/**
+ * Checks each tree entry's path and makes its folders; yields the files to write, and
+ * collects folders and symlinks for the end.
+ */
+async function* placeEntries(
+  entries: AsyncIterable<TreeEntry>,
+  snapshotId: string,
+  targetDir: string,
+  dirs: { path: string; mode: number; mtimeMs: number; depth: number }[],
+  links: { path: string; target: string; mtimeMs: number }[],
+): AsyncGenerator<FileJob> {
   const seen = new Set<string>();
   const symlinkPaths = new Set<string>();
   const filePaths = new Set<string>();
-  const dirs: { path: string; mode: number; mtimeMs: number; depth: number }[] = [];
-  const links: { path: string; target: string; mtimeMs: number }[] = [];
   const made = new Set<string>();
-  let files = 0;
-  let bytes = 0;
-
   const ensureDir = async (parts: string[]): Promise<void> => {
     const rel = parts.join('/');
     if (parts.length === 0 || made.has(rel)) return;
     await mkdir(join(targetDir, ...parts), { recursive: true, mode: 0o700 });
     for (let i = 1; i <= parts.length; i++) made.add(parts.slice(0, i).join('/'));
   };
-
   let n = 0;
-  for await (const e of readTree(reader, record.tree)) {
+  for await (const e of entries) {
     n++;
     const where = `snapshot ${snapshotId.slice(0, 12)} entry ${n} (${JSON.stringify(e.path).slice(0, 200)})`;
     const parts = safePathParts(e.path, where);
@@ -87,20 +121,107 @@ export async function restore(repo: Repository, snapshotId: string, targetDir: s
     } else {
       filePaths.add(e.path);
       await ensureDir(parts.slice(0, -1));
-      bytes += await restoreFile(reader, e, abs, where);
-      files++;
-      opts.onProgress?.({ files, bytes, currentPath: e.path });
+      yield { entry: e, abs, where };
     }
   }
-  for (const l of links) {
-    await symlink(l.target, l.path);
+}
+
+/** One chunk to write, its read already started (null: an empty file). */
+interface PendingChunk {
+  readonly job: FileJob;
+  readonly index: number;
+  readonly data: Promise<Buffer> | null;
+}
+
+/**
+ * Writes the files in tree order while up to READ_AHEAD chunk reads, across file
+ * boundaries, run ahead of the writes.
+ */
+async function writeFiles(reader: ChunkReader, jobs: AsyncIterable<FileJob>, onFile: (job: FileJob, written: number) => void): Promise<void> {
+  const it = jobs[Symbol.asyncIterator]();
+  const ahead: PendingChunk[] = [];
+  let current: FileJob | null = null;
+  let nextChunk = 0;
+  let exhausted = false;
+  const fill = async (): Promise<void> => {
+    while (ahead.length < READ_AHEAD) {
+      if (current !== null && nextChunk < current.entry.chunks.length) {
+        const data = reader.read(current.entry.chunks[nextChunk]!);
+        data.catch(() => undefined); // seen when its turn comes; not unhandled if a write fails first
+        ahead.push({ job: current, index: nextChunk++, data });
+        continue;
+      }
+      if (exhausted) return;
+      const r = await it.next();
+      if (r.done === true) {
+        exhausted = true;
+        return;
+      }
+      current = r.value;
+      nextChunk = 0;
+      if (current.entry.chunks.length === 0) ahead.push({ job: current, index: 0, data: null });
+    }
+  };
+  // Writes (and each file's close) are not awaited one by one: up to WRITES_IN_FLIGHT run on
+  // the thread pool while the next chunks are decrypted. Positional writes keep them apart.
+  const inFlight: Promise<void>[] = [];
+  const settle = async (p: Promise<void>): Promise<void> => {
+    inFlight.push(p);
+    if (inFlight.length > WRITES_IN_FLIGHT) await inFlight.shift();
+  };
+  let fh: FileHandle | null = null;
+  let writes: Promise<unknown>[] = [];
+  let written = 0;
+  try {
+    for (;;) {
+      await fill();
+      const next = ahead.shift();
+      if (next === undefined) break;
+      const { job, index, data } = next;
+      if (index === 0) {
+        // 'wx' = O_CREAT|O_EXCL: never follows or overwrites anything already at the path
+        fh = await open(job.abs, 'wx', 0o600);
+        writes = [];
+        written = 0;
+      }
+      if (data !== null) {
+        const chunk = await data;
+        const w = fh!.write(chunk, 0, chunk.length, written);
+        w.catch(() => undefined); // awaited with the file's close below
+        writes.push(w);
+        written += chunk.length;
+      }
+      if (data === null || index === job.entry.chunks.length - 1) {
+        const f = fh!;
+        const size = written;
+        fh = null;
+        const done = finishFile(f, job, writes, size).then(() => onFile(job, size));
+        done.catch(() => undefined); // awaited in turn by settle, or at the end
+        await settle(done);
+      } else if (writes.length > WRITES_IN_FLIGHT) {
+        await writes[writes.length - WRITES_IN_FLIGHT - 1];
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    if (fh !== null) await Promise.allSettled(writes).then(() => fh!.close());
+    await Promise.allSettled(inFlight);
   }
-  dirs.sort((a, b) => b.depth - a.depth);
-  for (const d of dirs) {
-    await chmod(d.path, d.mode);
-    await utimes(d.path, d.mtimeMs / 1000, d.mtimeMs / 1000);
+}
+
+/** Chunk writes and file closes left running while the restore goes on. */
+const WRITES_IN_FLIGHT = 8;
+
+async function finishFile(f: FileHandle, job: FileJob, writes: readonly Promise<unknown>[], written: number): Promise<void> {
+  try {
+    await Promise.all(writes);
+    if (written !== job.entry.size) throw new InputError('VAULT_FILE_SIZE', `restored ${written} bytes, tree says ${job.entry.size}`, job.where);
+    await f.chmod(job.entry.mode);
+  } finally {
+    await Promise.allSettled(writes);
+    await f.close();
   }
-  return { snapshotId, files, dirs: dirs.length, symlinks: links.length, bytes };
+  await utimes(job.abs, job.entry.mtimeMs / 1000, job.entry.mtimeMs / 1000);
 }
 
 async function prepareTarget(targetDir: string): Promise<void> {
@@ -111,24 +232,4 @@ async function prepareTarget(targetDir: string): Promise<void> {
   }
   if (!st.isDirectory()) throw new ConflictError('VAULT_TARGET', `restore target ${targetDir} exists and is not a folder`);
   if ((await readdir(targetDir)).length > 0) throw new ConflictError('VAULT_TARGET', `restore target ${targetDir} is not empty`);
-}
-
-async function restoreFile(reader: ChunkReader, e: Extract<TreeEntry, { type: 'file' }>, abs: string, where: string): Promise<number> {
-  // 'wx' = O_CREAT|O_EXCL: never follows or overwrites anything already at the path
-  const fh = await open(abs, 'wx', 0o600);
-  let written = 0;
-  try {
-    for (let i = 0; i < e.chunks.length; i++) {
-      if (i + 1 < e.chunks.length) reader.prefetch(e.chunks[i + 1]!);
-      const chunk = await reader.read(e.chunks[i]!);
-      await fh.write(chunk, 0, chunk.length);
-      written += chunk.length;
-    }
-    if (written !== e.size) throw new InputError('VAULT_FILE_SIZE', `restored ${written} bytes, tree says ${e.size}`, where);
-    await fh.chmod(e.mode);
-  } finally {
-    await fh.close();
-  }
-  await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
-  return written;
 }
