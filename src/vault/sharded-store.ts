@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
-import { decodePackDetailed, encodePack, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
+import { decodePackDetailed, encodePackOffThread, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
 import type { BlobStore } from './repo/index.js';
 
 /** One place shards and metadata go: a named blob store (a directory, an SFTP server…). */
@@ -44,8 +44,8 @@ export class ShardedStore implements BlobStore {
     return this.sites.length;
   }
 
-  async put(name: string, bytes: Uint8Array): Promise<void> {
-    const copies = name.startsWith(PACKS) ? encodePack(packIdOf(name), bytes, this.k, this.n) : this.sites.map(() => bytes);
+  async put(name: string, bytes: Uint8Array, known?: { readonly sha256?: Uint8Array }): Promise<void> {
+    const copies = name.startsWith(PACKS) ? await encodePackOffThread(packIdOf(name), bytes, this.k, this.n, known?.sha256) : this.sites.map(() => bytes);
     const results = await Promise.allSettled(this.sites.map((s, i) => s.store.put(name, copies[i]!)));
     this.settle(name, results, 'put');
   }

@@ -53,6 +53,30 @@ export interface RepairedShards {
 
 /** Splits a pack into n shard files (index order), any k of which rebuild it. */
 export function encodePack(packId: Uint8Array, pack: Uint8Array, k: number, n: number): Uint8Array[] {
+  const { shards, identity } = layShards(packId, pack, k, n);
+  const whole = { ...identity, packSha256: sha256(pack) };
+  shards.forEach((shard, index) => sealShard(shard, { ...whole, index }));
+  return shards;
+}
+
+/**
+ * encodePack with the hashing (the pack's, unless the caller already has it, and each
+ * shard's) done on the thread pool, all at once: the same shards, while the main thread
+ * goes on chunking and encrypting.
+ */
+export async function encodePackOffThread(packId: Uint8Array, pack: Uint8Array, k: number, n: number, packSha256?: Uint8Array): Promise<Uint8Array[]> {
+  const { shards, identity } = layShards(packId, pack, k, n);
+  const digest = async (bytes: Uint8Array): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const [whole, ...payloads] = await Promise.all([
+    packSha256 === undefined ? digest(pack) : Promise.resolve(packSha256),
+    ...shards.map((shard) => digest(shard.subarray(SHARD_HEADER_LENGTH))),
+  ]);
+  shards.forEach((shard, index) => writeShardHeader(shard, { ...identity, packSha256: whole!, index, payloadSha256: payloads[index]! }));
+  return shards;
+}
+
+/** The n shard buffers with data stripes copied in and parity computed; headers not yet written. */
+function layShards(packId: Uint8Array, pack: Uint8Array, k: number, n: number): { shards: Uint8Array[]; identity: { k: number; n: number; packId: Uint8Array; packLength: number; stripeLength: number } } {
   checkPackId(packId, 'packId');
   checkCoding(k, n, 'encodePack');
   const stripeLength = stripeLengthFor(pack.length, k);
@@ -65,9 +89,7 @@ export function encodePack(packId: Uint8Array, pack: Uint8Array, k: number, n: n
   const payloads = shards.map((shard) => region(shard.subarray(SHARD_HEADER_LENGTH)));
   const parityIndices = range(k, n);
   encodeParity(k, n, payloads.slice(0, k), parityIndices, payloads.slice(k), stripeLength);
-  const identity = { k, n, packId, packLength: pack.length, stripeLength, packSha256: sha256(pack) };
-  shards.forEach((shard, index) => sealShard(shard, { ...identity, index }));
-  return shards;
+  return { shards, identity: { k, n, packId, packLength: pack.length, stripeLength } };
 }
 
 /**

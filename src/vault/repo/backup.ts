@@ -4,7 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import { InputError } from '../../core/index.js';
 import type { ItemProblem } from '../../core/index.js';
 import { ChunkSplitter } from './chunker.js';
-import { PackWriter, type Repository, type WrapDataKey } from './repository.js';
+import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
+import type { Compression } from './format.js';
 import { treeLine, writeSnapshot, type SignSnapshot, type SnapshotRecord, type SnapshotTotals, type TreeEntry } from './snapshot.js';
 
 export interface BackupProgress {
@@ -72,17 +73,20 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   };
   const readBuf = Buffer.allocUnsafe(READ_SIZE);
 
+  const pipeline = new ChunkPipeline(repo, writer);
+  /** Queues a file's chunks; the returned list is complete once the pipeline reaches its end. */
   const storeContent = async (pieces: AsyncIterable<Uint8Array>): Promise<{ size: number; chunks: string[] }> => {
     const splitter = new ChunkSplitter(repo.cdc);
     const chunks: string[] = [];
     let size = 0;
     const take = async (out: Uint8Array[]): Promise<void> => {
       for (const c of out) {
-        const id = repo.chunkId(c);
-        const hex = id.toString('hex');
-        chunks.push(hex);
-        totals.chunks++;
-        await writer.add('data', id, c);
+        const at = chunks.length;
+        chunks.push('');
+        await pipeline.chunk(c, (hex) => {
+          chunks[at] = hex;
+          totals.chunks++;
+        });
       }
     };
     for await (const piece of pieces) {
@@ -92,16 +96,26 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     await take(splitter.finish());
     return { size, chunks };
   };
+  // Tree entries go in once every chunk queued before them is in (a file's list is complete).
+  const addEntry = (e: TreeEntry): Promise<void> => pipeline.then(() => tree.add(e));
 
+  // Two read buffers: the next read runs while the chunker works on the last one (the
+  // splitter copies what it keeps, so a buffer is free again once push returns).
+  const readBufs = [readBuf, Buffer.allocUnsafe(READ_SIZE)] as const;
   const readFilePieces = async function* (path: string): AsyncGenerator<Uint8Array> {
     const fh = await open(path, 'r');
+    let turn = 0;
+    let pending = fh.read(readBufs[0], 0, READ_SIZE, null);
     try {
       for (;;) {
-        const { bytesRead } = await fh.read(readBuf, 0, READ_SIZE, null);
+        const { bytesRead, buffer } = await pending;
         if (bytesRead === 0) return;
-        yield readBuf.subarray(0, bytesRead);
+        turn ^= 1;
+        pending = fh.read(readBufs[turn], 0, READ_SIZE, null);
+        yield buffer.subarray(0, bytesRead);
       }
     } finally {
+      await pending.catch(() => undefined);
       await fh.close();
     }
   };
@@ -116,10 +130,10 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
       return;
     }
     if (st.isSymbolicLink()) {
-      await tree.add({ type: 'symlink', path: rel, target: await readlink(abs), mtimeMs: st.mtimeMs });
+      await addEntry({ type: 'symlink', path: rel, target: await readlink(abs), mtimeMs: st.mtimeMs });
       totals.symlinks++;
     } else if (st.isDirectory()) {
-      await tree.add({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs });
+      await addEntry({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs });
       totals.dirs++;
       let names: string[];
       try {
@@ -137,7 +151,7 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
         problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
         return;
       }
-      await tree.add({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks });
+      await addEntry({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks });
       totals.files++;
       totals.bytes += content.size;
       report(false);
@@ -164,10 +178,11 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     current = s.name;
     const content = await storeContent(s.stream);
     const now = (opts.now?.() ?? new Date()).getTime();
-    await tree.add({ type: 'file', path: s.name, mode: s.mode ?? 0o600, mtimeMs: now, size: content.size, chunks: content.chunks });
+    await addEntry({ type: 'file', path: s.name, mode: s.mode ?? 0o600, mtimeMs: now, size: content.size, chunks: content.chunks });
     totals.files++;
     totals.bytes += content.size;
   }
+  await pipeline.drain();
   const treeIds = await tree.finish();
   await writer.finish();
   totals.newChunks = writer.stats.newChunks;
@@ -181,6 +196,69 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   };
   const snapshotId = await writeSnapshot(repo.store, record, opts.sign);
   return { snapshotId, record, resumedPacks, problems };
+}
+
+/** Chunks whose hashing and compression run ahead, on the thread pool, of their turn to be packed. */
+const CHUNKS_AHEAD = 8;
+
+interface PreparedChunk {
+  readonly id: Uint8Array;
+  readonly hex: string;
+  readonly raw: Uint8Array;
+  /** Null: already in the repository when it was hashed, so not compressed. */
+  readonly packed: { stored: Uint8Array; compression: Compression } | null;
+}
+
+type Queued = { readonly work: Promise<PreparedChunk>; readonly onId: (hex: string) => void } | { readonly after: () => Promise<void> };
+
+/**
+ * Data chunks in the order they were cut: each one's id (keyed HMAC) and compression start
+ * on the thread pool as soon as it is queued, up to CHUNKS_AHEAD in flight, while the main
+ * thread cuts and encrypts; they reach the packs, and their ids the tree, in order, so a
+ * backup's packs and snapshot are what the one-at-a-time loop wrote.
+ */
+class ChunkPipeline {
+  private readonly queue: Queued[] = [];
+  private queuedChunks = 0;
+
+  constructor(private readonly repo: Repository, private readonly writer: PackWriter) {}
+
+  async chunk(raw: Uint8Array, onId: (hex: string) => void): Promise<void> {
+    const work = this.prepare(raw);
+    work.catch(() => undefined); // its error surfaces when its turn comes
+    this.queue.push({ work, onId });
+    this.queuedChunks++;
+    while (this.queuedChunks > CHUNKS_AHEAD) await this.commitOne();
+  }
+
+  /** Runs `after` once everything queued before it is in the packs. */
+  async then(after: () => Promise<void>): Promise<void> {
+    this.queue.push({ after });
+    if (this.queuedChunks === 0) await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commitOne();
+  }
+
+  private async prepare(raw: Uint8Array): Promise<PreparedChunk> {
+    const id = await this.repo.chunkIdOffThread(raw);
+    const hex = Buffer.from(id).toString('hex');
+    return { id, hex, raw, packed: this.writer.has(hex) ? null : await compressOffThread(raw) };
+  }
+
+  private async commitOne(): Promise<void> {
+    const item = this.queue.shift()!;
+    if ('after' in item) {
+      await item.after();
+      return;
+    }
+    this.queuedChunks--;
+    const c = await item.work;
+    item.onId(c.hex);
+    if (c.packed !== null) await this.writer.addStored('data', c.id, c.raw, c.packed.stored, c.packed.compression);
+    else await this.writer.add('data', c.id, c.raw); // deduplicated: add() returns at once
+  }
 }
 
 /** Streams tree lines through the chunker into tree chunks, so a huge tree is never whole in memory. */

@@ -11,8 +11,12 @@ import { InputError } from '../../core/index.js';
  * `put` must be atomic: a reader sees either no blob or the whole blob, never a prefix.
  */
 export interface BlobStore {
-  /** Stores `bytes` under `name`, replacing any previous blob, atomically and durably. */
-  put(name: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Stores `bytes` under `name`, replacing any previous blob, atomically and durably.
+   * `known.sha256`: the caller has already hashed the bytes (a pack, named by its hash), so
+   * a store that needs the hash need not compute it again.
+   */
+  put(name: string, bytes: Uint8Array, known?: { readonly sha256?: Uint8Array }): Promise<void>;
   /** Stores `bytes` only if `name` does not exist yet; false when it did (used for locks). */
   putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean>;
   /** The blob's bytes, or null when there is no such blob. */

@@ -4,7 +4,8 @@ import { InputError } from '../../core/index.js';
 /** What a chunk holds: file content, or a piece of a serialised snapshot tree. */
 export type ChunkKind = 'data' | 'tree';
 /** How a chunk is stored inside its pack. */
-export type Compression = 'none' | 'deflate';
+/** `deflate`: raw deflate, written by earlier versions and still read; `brotli`: what backups write now. */
+export type Compression = 'none' | 'deflate' | 'brotli';
 
 /** Where a chunk lives: the dedup index maps a chunk id to this. */
 export interface ChunkLocation {
@@ -59,7 +60,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const KIND_CODE: Record<ChunkKind, number> = { data: 0, tree: 1 };
-const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1 };
+const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2 };
 
 function kindOf(code: number, where: string): ChunkKind {
   if (code === 0) return 'data';
@@ -69,6 +70,7 @@ function kindOf(code: number, where: string): ChunkKind {
 function compressionOf(code: number, where: string): Compression {
   if (code === 0) return 'none';
   if (code === 1) return 'deflate';
+  if (code === 2) return 'brotli';
   throw new InputError('VAULT_FORMAT', `unknown compression ${code}`, where);
 }
 

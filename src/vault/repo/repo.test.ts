@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, appendFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { brotliCompressSync, deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InputError } from '../../core/index.js';
@@ -267,6 +268,24 @@ describe('hostile and damaged repositories', () => {
     assert.equal(repo.chunkId(Buffer.from('x')).toString('hex'), direct.chunkId(Buffer.from('x')).toString('hex'));
   });
 
+  it('reads chunks stored as raw deflate (earlier versions) and as brotli alike, and refuses one that inflates past its length', async () => {
+    const { repo, rec } = await newRepo();
+    const text = Buffer.from('INSERT INTO txn VALUES (7, 8, 9);\n'.repeat(5_000));
+    const writer = new PackWriter(repo, rec.wrapDataKey);
+    const asDeflate = Buffer.concat([text, Buffer.from('deflate')]);
+    const asBrotli = Buffer.concat([text, Buffer.from('brotli')]);
+    await writer.addStored('data', repo.chunkId(asDeflate), asDeflate, deflateRawSync(asDeflate), 'deflate');
+    await writer.addStored('data', repo.chunkId(asBrotli), asBrotli, brotliCompressSync(asBrotli), 'brotli');
+    // A record whose index says 100 raw bytes but which inflates to 170,000: a bomb, refused.
+    const bomb = Buffer.concat([text, Buffer.from('bomb')]);
+    const bombId = repo.chunkId(bomb);
+    await writer.addStored('data', bombId, bomb.subarray(0, 100), deflateRawSync(bomb), 'deflate');
+    await writer.finish();
+    const reader = repo.chunkReader(rec.unwrapDataKey);
+    assert.deepEqual(await reader.read(repo.chunkId(asDeflate).toString('hex')), asDeflate);
+    assert.deepEqual(await reader.read(repo.chunkId(asBrotli).toString('hex')), asBrotli);
+    await assert.rejects(reader.read(bombId.toString('hex')), (err: Error) => err instanceof InputError && /does not decompress \(deflate\) to 100 bytes/.test(err.message));
+  });
   it('rebuilds a lost index from pack headers', async () => {
     const { dir, store, secret, backupOpts, restoreOpts, repo } = await newRepo();
     const res = await backup(repo, [sourceTree()], backupOpts);

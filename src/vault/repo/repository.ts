@@ -1,7 +1,7 @@
 import { randomBytes, type webcrypto } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
-import { deflateRawSync, inflateRaw } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompress, constants as zlib, inflateRaw, type BrotliOptions } from 'node:zlib';
 import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
 import type { BlobStore } from './blob-store.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
@@ -258,12 +258,39 @@ export class RepoLock {
 /** Bytes at the start of a chunk that decide whether it is worth compressing. */
 const SAMPLE = 16 * 1024;
 
+/**
+ * Brotli at quality 1: on the text a bank backs up (SQL dumps, logs) it compresses 1.7× as
+ * fast as deflate at level 1 and a little smaller, and inflates as fast (bench notes in the
+ * README); it is in Node's zlib, so nothing to install.
+ */
+function brotliOptions(length: number): BrotliOptions {
+  return {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: length },
+    // One output buffer for the whole chunk: the default 16 KiB makes a thread-pool round trip each.
+    chunkSize: Math.max(64 * 1024, length),
+  };
+}
+
 function compressIfWorthIt(raw: Uint8Array): { stored: Uint8Array; compression: Compression } {
   if (raw.length < 256) return { stored: raw, compression: 'none' };
   const sample = raw.subarray(0, Math.min(SAMPLE, raw.length));
-  if (deflateRawSync(sample, { level: 1 }).length > sample.length * 0.9) return { stored: raw, compression: 'none' };
-  const packed = deflateRawSync(raw, { level: 1 });
-  return packed.length < raw.length ? { stored: packed, compression: 'deflate' } : { stored: raw, compression: 'none' };
+  if (brotliCompressSync(sample, brotliOptions(sample.length)).length > sample.length * 0.9) return { stored: raw, compression: 'none' };
+  const packed = brotliCompressSync(raw, brotliOptions(raw.length));
+  return packed.length < raw.length ? { stored: packed, compression: 'brotli' } : { stored: raw, compression: 'none' };
+}
+
+const brotliCompressAsync = promisify(brotliCompress);
+
+/**
+ * compressIfWorthIt with both passes (the sample's and the chunk's) on the thread pool, so a
+ * backup compresses several chunks at once while it goes on cutting the next ones.
+ */
+export async function compressOffThread(raw: Uint8Array): Promise<{ stored: Uint8Array; compression: Compression }> {
+  if (raw.length < 256) return { stored: raw, compression: 'none' };
+  const sample = raw.subarray(0, Math.min(SAMPLE, raw.length));
+  if ((await brotliCompressAsync(sample, brotliOptions(sample.length))).length > sample.length * 0.9) return { stored: raw, compression: 'none' };
+  const packed = await brotliCompressAsync(raw, brotliOptions(raw.length));
+  return packed.length < raw.length ? { stored: packed, compression: 'brotli' } : { stored: raw, compression: 'none' };
 }
 
 export interface PackWriterStats {
@@ -296,10 +323,16 @@ export class PackWriter {
   }
 
   async add(kind: ChunkKind, chunkId: Uint8Array, raw: Uint8Array): Promise<void> {
+    if (this.has(Buffer.from(chunkId).toString('hex'))) return;
+    const { stored, compression } = compressIfWorthIt(raw);
+    await this.addStored(kind, chunkId, raw, stored, compression);
+  }
+
+  /** add, for a chunk already compressed (or found not worth it) by compressOffThread. */
+  async addStored(kind: ChunkKind, chunkId: Uint8Array, raw: Uint8Array, stored: Uint8Array, compression: Compression): Promise<void> {
     const idHex = Buffer.from(chunkId).toString('hex');
     if (this.has(idHex)) return;
     if (!this.dataKey) this.dataKey = randomBytes(32);
-    const { stored, compression } = compressIfWorthIt(raw);
     const meta = { chunkId, kind, compression, rawLength: raw.length };
     this.records.push(sealChunk(this.dataKey, this.bodyBytes, meta, stored));
     this.entries.push({ ...meta, storedLength: stored.length });
@@ -315,16 +348,18 @@ export class PackWriter {
     if (this.entries.length === 0 || !this.dataKey) return;
     const wrapped = await this.wrap(this.dataKey);
     const pack = assemblePack(this.repo.keys.metaKey, wrapped, this.entries, this.records);
-    const packId = sha256(pack).toString('hex');
     const header = readPackHeader(this.repo.keys.metaKey, pack, 'new pack');
-    const indexed: IndexedPack = { packId, entries: header.entries };
     this.dataKey = null;
     this.entries = [];
     this.records = [];
     this.bodyBytes = 0;
     await this.inflight;
     this.inflight = (async () => {
-      await this.repo.store.put(packBlobName(packId), pack);
+      // Hashed on the thread pool; the store gets the hash so it does not hash the pack again.
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pack));
+      const packId = Buffer.from(digest).toString('hex');
+      const indexed: IndexedPack = { packId, entries: header.entries };
+      await this.repo.store.put(packBlobName(packId), pack, { sha256: digest });
       this.stats.packs++;
       this.stats.storedBytes += pack.length;
       this.repo.addIndexed([indexed]);
@@ -352,14 +387,17 @@ export class PackWriter {
 // ---------------------------------------------------------------- reading
 
 const inflateRawAsync = promisify(inflateRaw);
+const brotliDecompressAsync = promisify(brotliDecompress);
 
-async function inflateOffThread(stored: Uint8Array, rawLength: number, where: string): Promise<Buffer> {
+/** A stored chunk back to its raw bytes, on the thread pool. */
+async function decompressOffThread(stored: Buffer, compression: Compression, rawLength: number, where: string): Promise<Buffer> {
+  if (compression === 'none') return stored;
+  // One byte more than expected is enough to tell a wrong length; a bomb stops there.
+  const opts = { maxOutputLength: rawLength + 1, chunkSize: Math.max(64 * 1024, rawLength + 1) };
   try {
-    // One byte more than expected is enough to tell a wrong length; a bomb stops there. One
-    // output buffer for the whole chunk: the default 16 KiB makes a thread-pool round trip each.
-    return await inflateRawAsync(stored, { maxOutputLength: rawLength + 1, chunkSize: Math.max(64 * 1024, rawLength + 1) });
+    return compression === 'brotli' ? await brotliDecompressAsync(stored, opts) : await inflateRawAsync(stored, opts);
   } catch (err) {
-    throw new InputError('VAULT_CHUNK_INFLATE', `chunk does not inflate to ${rawLength} bytes: ${(err as Error).message}`, where, { cause: err });
+    throw new InputError('VAULT_CHUNK_INFLATE', `chunk does not decompress (${compression}) to ${rawLength} bytes: ${(err as Error).message}`, where, { cause: err });
   }
 }
 
@@ -388,7 +426,7 @@ export class ChunkReader {
     const entry: PackEntry = { chunkId: Buffer.from(idHex, 'hex'), ...loc };
     if (loc.offset + loc.storedLength + 16 > pack.bytes.length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
     const stored = openChunk(pack.dataKey, loc.offset - pack.bodyOffset, entry, chunkRecord(pack.bytes, loc), where);
-    const raw = loc.compression === 'deflate' ? await inflateOffThread(stored, loc.rawLength, where) : stored;
+    const raw = await decompressOffThread(stored, loc.compression, loc.rawLength, where);
     if (raw.length !== loc.rawLength) throw new InputError('VAULT_CHUNK_LENGTH', `chunk ${idHex} is ${raw.length} bytes, index says ${loc.rawLength}`, where);
     if (!constantTimeEqual(await this.repo.chunkIdOffThread(raw), entry.chunkId)) throw new InputError('VAULT_CHUNK_ID', `chunk ${idHex} does not hash to its id`, where);
     return raw;
