@@ -97,7 +97,7 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     return { size, chunks };
   };
   // Tree entries go in once every chunk queued before them is in (a file's list is complete).
-  const addEntry = (e: TreeEntry): Promise<void> => pipeline.then(() => tree.add(e));
+  const addEntry = (e: TreeEntry): Promise<void> => pipeline.afterQueued(() => tree.add(e));
 
   // Two read buffers: the next read runs while the chunker works on the last one (the
   // splitter copies what it keeps, so a buffer is free again once push returns).
@@ -231,8 +231,8 @@ class ChunkPipeline {
     while (this.queuedChunks > CHUNKS_AHEAD) await this.commitOne();
   }
 
-  /** Runs `after` once everything queued before it is in the packs. */
-  async then(after: () => Promise<void>): Promise<void> {
+  /** Runs `after` once everything queued before it is in the packs. (Not `then`: that would make the pipeline a thenable.) */
+  async afterQueued(after: () => Promise<void>): Promise<void> {
     this.queue.push({ after });
     if (this.queuedChunks === 0) await this.drain();
   }

@@ -1,7 +1,7 @@
 import { randomBytes, type webcrypto } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliCompressSync, brotliDecompress, constants as zlib, inflateRaw, type BrotliOptions } from 'node:zlib';
+import { brotliCompress, brotliDecompress, constants as zlib, inflateRaw, type BrotliOptions } from 'node:zlib';
 import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
 import type { BlobStore } from './blob-store.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
@@ -271,19 +271,12 @@ function brotliOptions(length: number): BrotliOptions {
   };
 }
 
-function compressIfWorthIt(raw: Uint8Array): { stored: Uint8Array; compression: Compression } {
-  if (raw.length < 256) return { stored: raw, compression: 'none' };
-  const sample = raw.subarray(0, Math.min(SAMPLE, raw.length));
-  if (brotliCompressSync(sample, brotliOptions(sample.length)).length > sample.length * 0.9) return { stored: raw, compression: 'none' };
-  const packed = brotliCompressSync(raw, brotliOptions(raw.length));
-  return packed.length < raw.length ? { stored: packed, compression: 'brotli' } : { stored: raw, compression: 'none' };
-}
-
 const brotliCompressAsync = promisify(brotliCompress);
 
 /**
- * compressIfWorthIt with both passes (the sample's and the chunk's) on the thread pool, so a
- * backup compresses several chunks at once while it goes on cutting the next ones.
+ * The chunk compressed if a sample of it compresses to at most 90 %, and kept compressed only
+ * if smaller. Both passes run on the thread pool, so a backup compresses several chunks at
+ * once while it goes on cutting the next ones.
  */
 export async function compressOffThread(raw: Uint8Array): Promise<{ stored: Uint8Array; compression: Compression }> {
   if (raw.length < 256) return { stored: raw, compression: 'none' };
@@ -324,7 +317,7 @@ export class PackWriter {
 
   async add(kind: ChunkKind, chunkId: Uint8Array, raw: Uint8Array): Promise<void> {
     if (this.has(Buffer.from(chunkId).toString('hex'))) return;
-    const { stored, compression } = compressIfWorthIt(raw);
+    const { stored, compression } = await compressOffThread(raw);
     await this.addStored(kind, chunkId, raw, stored, compression);
   }
 
