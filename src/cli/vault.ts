@@ -61,12 +61,14 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--vault <file>', 'vault file')
     .argument('[paths...]', 'files or folders')
     .option('--stdin <name>', 'back up standard input under this file name, e.g. pg_dump core | lianfang vault backup --stdin core.sql (no plaintext copy on disk)')
-    .action(async (paths: string[], o: { vault: string; stdin?: string }) => {
+    .option('--force', 'read every file, even those the files cache shows unchanged (same size, mtime, ctime and inode)')
+    .action(async (paths: string[], o: { vault: string; stdin?: string; force?: boolean }) => {
       if ((paths.length > 0) === Boolean(o.stdin)) throw new InvalidArgumentError('give paths to back up, or --stdin NAME, not both');
-      const r = await backupVault(o.vault, o.stdin ? { stream: process.stdin, name: o.stdin } : paths);
+      const r = await backupVault(o.vault, o.stdin ? { stream: process.stdin, name: o.stdin } : paths, { force: o.force === true });
       for (const p of r.problems) process.stderr.write(`${p.where}: ${p.reason}\n`);
       for (const l of r.lagging) process.stderr.write(`site ${l.site} is behind (${l.blob}): ${l.reason}\n`);
-      process.stderr.write(`${r.files} files, ${mib(r.bytes)}\n`);
+      for (const n of r.notes) process.stderr.write(`${n}\n`);
+      process.stderr.write(`${r.files} files, ${mib(r.bytes)}${r.unchangedFiles > 0 ? ` (${r.unchangedFiles} unchanged files not read again)` : ''}\n`);
       out(r.snapshotId);
       if (r.problems.length > 0) process.exitCode = 1;
     });

@@ -31,6 +31,7 @@ import {
   verifyRetirement,
 } from './keys/index.js';
 import {
+  FilesCache,
   LocalDirBlobStore,
   Repository,
   backup,
@@ -238,6 +239,9 @@ export interface VaultBackupResult {
   readonly snapshotId: string;
   readonly files: number;
   readonly bytes: number;
+  /** Files the files cache showed unchanged, so they were not read. */
+  readonly unchangedFiles: number;
+  readonly notes: string[];
   readonly lagging: SiteLag[];
   readonly problems: ItemProblem[];
 }
@@ -246,13 +250,18 @@ export interface VaultBackupResult {
  * A backup of files and folders, or of a stream (`pg_dump … |`) with no plaintext copy on disk.
  * Needs no custodian, only this host's secret and the current signing key.
  */
-export async function backupVault(vaultPath: string, source: readonly string[] | StreamSource, opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void } = {}): Promise<VaultBackupResult> {
+export async function backupVault(
+  vaultPath: string,
+  source: readonly string[] | StreamSource,
+  opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void; /** Read every file, trusting no cached chunk list (the cache is rewritten). */ force?: boolean } = {},
+): Promise<VaultBackupResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
     const host = hostDir(vaultPath);
     const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
     const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
     const repo = await Repository.open(store, { secret, wrapDataKey });
     const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
+    const filesCache = Array.isArray(source) ? FilesCache.load(`${host}/files-cache`, repo.config.repoId, repo.config.chunker, { empty: opts.force === true }) : undefined;
     const result = await backup(repo, Array.isArray(source) ? [...(source as readonly string[])] : (source as StreamSource), {
       wrapDataKey,
       sign: (bytes) => {
@@ -262,8 +271,12 @@ export async function backupVault(vaultPath: string, source: readonly string[] |
         return sig;
       },
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(filesCache ? { filesCache } : {}),
   });
-  return { snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, lagging: store.lagging, problems: result.problems };
+  return {
+    snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, unchangedFiles: result.unchangedFiles,
+    notes: result.notes, lagging: store.lagging, problems: result.problems,
+  };
   });
 }
 

@@ -138,4 +138,32 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
     assert.notEqual(tampered.code, 0);
     assert.match(tampered.stderr, /removed|does not verify/);
   });
+
+  it('a second backup does not read files the files cache shows unchanged; --force reads them all', async () => {
+    const w = join(dir, 'cached.json');
+    for (const p of ['dora', 'eve']) assert.equal((await run(['keygen', '--out', key(p)])).code, 0);
+    const init = await run(['init', '--vault', w, '--site', `a=${join(dir, 'ca')}`, '--site', `b=${join(dir, 'cb')}`, '--data', '1-of-2',
+      '--custodian', `dora=${key('dora')}.pub`, '--custodian', `eve=${key('eve')}.pub`, '--quorum', '2']);
+    assert.equal(init.code, 0, init.stderr);
+    const data = join(dir, 'ledger');
+    mkdirSync(data);
+    writeFileSync(join(data, 'a.sql'), 'INSERT INTO ledger VALUES (1);\n'.repeat(5000));
+    writeFileSync(join(data, 'b.sql'), 'INSERT INTO ledger VALUES (2);\n'.repeat(5000));
+    await new Promise((r) => setTimeout(r, 1100)); // files younger than a second are not cached
+    const first = await run(['backup', '--vault', w, data]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stderr, /unchanged/);
+    assert.equal(statSync(`${w}.host/files-cache`).mode & 0o777, 0o600);
+    const second = await run(['backup', '--vault', w, data]);
+    assert.match(second.stderr, /2 files, .*\(2 unchanged files not read again\)/);
+    writeFileSync(join(data, 'b.sql'), 'INSERT INTO ledger VALUES (3);\n'.repeat(5000));
+    const third = await run(['backup', '--vault', w, data]);
+    assert.match(third.stderr, /\(1 unchanged files not read again\)/);
+    const forced = await run(['backup', '--vault', w, '--force', data]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.doesNotMatch(forced.stderr, /unchanged/);
+    const r = await run(['restore', '--vault', w, 'latest', '--to', join(dir, 'cached-out'), '--identity', key('dora'), '--identity', key('eve')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(dir, 'cached-out', 'ledger', 'b.sql')), readFileSync(join(data, 'b.sql')));
+  });
 });

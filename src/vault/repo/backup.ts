@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError } from '../../core/index.js';
 import type { ItemProblem } from '../../core/index.js';
 import { ChunkSplitter } from './chunker.js';
+import type { FilesCache } from './files-cache.js';
 import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
 import type { Compression } from './format.js';
 import { treeLine, writeSnapshot, type SignSnapshot, type SnapshotRecord, type SnapshotTotals, type TreeEntry } from './snapshot.js';
@@ -32,6 +33,11 @@ export interface BackupOptions {
   readonly onProgress?: (p: BackupProgress) => void;
   /** Files between progress calls (the last call always happens). */
   readonly progressEvery?: number;
+  /**
+   * The host's files cache: unchanged files (same size, mtime, ctime and inode) take their
+   * chunk list from it instead of being read; it is saved once the snapshot is written.
+   */
+  readonly filesCache?: FilesCache;
 }
 
 export interface BackupResult {
@@ -39,6 +45,10 @@ export interface BackupResult {
   readonly record: SnapshotRecord;
   /** Packs left by an interrupted backup that this one indexed and reused. */
   readonly resumedPacks: number;
+  /** Files taken from the files cache unread. */
+  readonly unchangedFiles: number;
+  /** About the files cache: why it was not used, or not saved. Not problems of the backup. */
+  readonly notes: string[];
   readonly problems: ItemProblem[];
 }
 
@@ -72,6 +82,8 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     opts.onProgress({ files: totals.files, bytesRead: totals.bytes, newBytes: writer.stats.newBytes, storedBytes: writer.stats.storedBytes, currentPath: current });
   };
   const readBuf = Buffer.allocUnsafe(READ_SIZE);
+  const cache = opts.filesCache;
+  let unchangedFiles = 0;
 
   const pipeline = new ChunkPipeline(repo, writer);
   /** Queues a file's chunks; the returned list is complete once the pipeline reaches its end. */
@@ -122,6 +134,7 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
 
   const visit = async (abs: string, rel: string): Promise<void> => {
     current = abs;
+    const lookedAt = Date.now();
     let st;
     try {
       st = await lstat(abs);
@@ -144,14 +157,31 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
       }
       for (const name of names) await visit(join(abs, name), `${rel}/${name}`);
     } else if (st.isFile()) {
-      let content;
-      try {
-        content = await storeContent(readFilePieces(abs));
-      } catch (err) {
-        problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-        return;
+      const stamp = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+      const cached = cache?.lookup(abs, stamp, (id) => writer.has(id)) ?? null;
+      let content: { size: number; chunks: string[] };
+      if (cached !== null) {
+        content = { size: st.size, chunks: cached };
+        totals.chunks += cached.length;
+        unchangedFiles++;
+      } else {
+        try {
+          content = await storeContent(readFilePieces(abs));
+        } catch (err) {
+          cache?.forget(abs);
+          problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+          return;
+        }
       }
-      await addEntry({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks });
+      const entry: TreeEntry = { type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks };
+      // The chunk list is complete once the pipeline reaches the entry: record it then.
+      await pipeline.afterQueued(async () => {
+        if (cache) {
+          if (content.size === st.size) cache.record(abs, stamp, content.chunks, lookedAt);
+          else cache.forget(abs); // it changed while it was read
+        }
+        await tree.add(entry);
+      });
       totals.files++;
       totals.bytes += content.size;
       report(false);
@@ -195,7 +225,17 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     time: (opts.now?.() ?? new Date()).toISOString(), host: opts.host ?? hostname(), paths, tree: treeIds, totals,
   };
   const snapshotId = await writeSnapshot(repo.store, record, opts.sign);
-  return { snapshotId, record, resumedPacks, problems };
+  const notes: string[] = [];
+  if (cache?.ignored) notes.push(`files cache ignored, every file was read: ${cache.ignored}`);
+  if (cache) {
+    try {
+      cache.save();
+    } catch (err) {
+      // The snapshot stands; the next backup just reads every file again.
+      notes.push(`files cache not saved: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return { snapshotId, record, resumedPacks, unchangedFiles, notes, problems };
 }
 
 /** Chunks whose hashing and compression run ahead, on the thread pool, of their turn to be packed. */

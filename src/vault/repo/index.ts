@@ -20,3 +20,5 @@ export type { PruneOptions, PruneResult } from './prune.js';
 export { prune } from './prune.js';
 export type { RetentionPolicy, RetentionDecision, RetentionRule } from './retention.js';
 export { retain, isoWeek } from './retention.js';
+export { FilesCache } from './files-cache.js';
+export type { FileStamp } from './files-cache.js';
