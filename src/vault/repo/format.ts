@@ -144,10 +144,16 @@ function chunkAad(e: Omit<PackEntry, 'offset' | 'storedLength'>): Buffer {
   return b;
 }
 
-export function sealChunk(dataKey: Uint8Array, index: number, e: Omit<PackEntry, 'offset' | 'storedLength'>, stored: Uint8Array): Buffer {
+/**
+ * A chunk's sealed record as pieces (ciphertext, then tag), which the pack joins with the
+ * rest: joining them here too would copy every stored byte once more.
+ */
+export function sealChunk(dataKey: Uint8Array, index: number, e: Omit<PackEntry, 'offset' | 'storedLength'>, stored: Uint8Array): Buffer[] {
   const c = createCipheriv('aes-256-gcm', dataKey, chunkNonce(index));
   c.setAAD(chunkAad(e));
-  return Buffer.concat([c.update(stored), c.final(), c.getAuthTag()]);
+  const body = c.update(stored);
+  const rest = c.final(); // empty for GCM
+  return rest.length === 0 ? [body, c.getAuthTag()] : [body, rest, c.getAuthTag()];
 }
 
 export function openChunk(dataKey: Uint8Array, index: number, e: PackEntry, record: Uint8Array, where: string): Buffer {

@@ -327,7 +327,7 @@ export class PackWriter {
     if (this.has(idHex)) return;
     if (!this.dataKey) this.dataKey = randomBytes(32);
     const meta = { chunkId, kind, compression, rawLength: raw.length };
-    this.records.push(sealChunk(this.dataKey, this.bodyBytes, meta, stored));
+    this.records.push(...sealChunk(this.dataKey, this.bodyBytes, meta, stored));
     this.entries.push({ ...meta, storedLength: stored.length });
     this.bodyBytes += stored.length + 16;
     this.pending.set(idHex, true);
