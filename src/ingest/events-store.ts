@@ -84,13 +84,14 @@ function storableJson(event: EventRecord): string {
   return json.includes('\\u0000') ? json.replace(/(?<=(?:^|[^\\])(?:\\\\)*)\\u0000/g, NUL_SHOWN) : json;
 }
 
-/** Stores events; ids already stored are left as they are (redelivery after a crash). */
-export async function storeEvents(db: Kysely<Database>, events: readonly IngestedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const rows: EventsTable[] = events.map((e) => {
-    const nul = e.raw.includes('\0');
-    const error = nul ? `${e.error ? `${e.error}; ` : ''}NUL bytes stored as ${NUL_SHOWN}` : (e.error ?? null);
-    return {
+/**
+ * The row an event is stored as. Pure, so the detection thread builds rows next to parsing
+ * and the thread that owns the database only inserts them.
+ */
+export function eventRow(e: IngestedEvent): EventsTable {
+  const nul = e.raw.includes('\0');
+  const error = nul ? `${e.error ? `${e.error}; ` : ''}NUL bytes stored as ${NUL_SHOWN}` : (e.error ?? null);
+  return {
     id: e.id,
     received_at: e.receivedAt,
     event_time: eventTimeOf(e),
@@ -104,7 +105,16 @@ export async function storeEvents(db: Kysely<Database>, events: readonly Ingeste
     raw: storable(e.raw),
     event: storableJson(e.event),
   };
-  });
+}
+
+/** Stores events; ids already stored are left as they are (redelivery after a crash). */
+export async function storeEvents(db: Kysely<Database>, events: readonly IngestedEvent[]): Promise<void> {
+  await insertEventRows(db, events.map(eventRow));
+}
+
+/** Stores rows made by `eventRow`; ids already stored are left as they are. */
+export async function insertEventRows(db: Kysely<Database>, rows: readonly EventsTable[]): Promise<void> {
+  if (rows.length === 0) return;
   const edb = db as unknown as EventsDb;
   // SQLite caps bound parameters per statement; 12 columns × 500 rows stays under it.
   for (let i = 0; i < rows.length; i += 500) {

@@ -14,7 +14,7 @@ export { findEventFiles, readEventFile } from './files.js';
 export type { EventFile } from './files.js';
 export { Spool } from './spool/spool.js';
 export type { SpoolInput, SpoolRecord, SpoolOptions, SpoolOpenReport } from './spool/spool.js';
-export { ingestMigrations, storeEvents, listEvents, getEvent, countEvents, eventTimeOf, recentEvents } from './events-store.js';
+export { ingestMigrations, storeEvents, eventRow, insertEventRows, listEvents, getEvent, countEvents, eventTimeOf, recentEvents } from './events-store.js';
 export type { EventQuery, StoredEventView, EventsTable } from './events-store.js';
 export { registerIngestRoutes } from './routes.js';
 export type { IngestRouteDeps } from './routes.js';

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { recordDetections } from '../cases/index.js';
 import { systemContext, type Detection } from '../core/index.js';
 import { importRuleText, type LiveEvent } from '../detect/index.js';
-import { Spool, listEvents, parseMessage } from '../ingest/index.js';
+import { Spool, listEvents } from '../ingest/index.js';
 import { IngestMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { openDataStore } from './store.js';
@@ -36,7 +36,6 @@ describe('pipeline', () => {
     const logs: string[] = [];
     const pipeline = new Pipeline({
       store, spool, metrics, log: (l) => logs.push(l),
-      parse: (raw, o) => parseMessage(raw, o),
       record: async (db, d, now) => {
         const r = await recordDetections(db, ctx, d, now);
         return [...r.created, ...r.updated];
@@ -123,8 +122,7 @@ describe('pipeline across a restart', () => {
       const metrics = new IngestMetrics();
       const pipeline = new Pipeline({
         store, spool, metrics,
-        parse: (raw, o) => parseMessage(raw, o),
-        record: async (db, d, now) => {
+          record: async (db, d, now) => {
           const r = await recordDetections(db, ctx, d, now);
           return [...r.created, ...r.updated];
         },

@@ -1,15 +1,17 @@
 import type { Kysely } from 'kysely';
-import type { Detection, IngestedEvent, ParsedMessage } from '../core/index.js';
-import { LiveDetector, loadRuleSet, type EventMatcher } from '../detect/index.js';
-import { recentEvents, storeEvents, type Spool, type SpoolRecord } from '../ingest/index.js';
+import type { Detection, IngestedEvent } from '../core/index.js';
+import { loadRuleSet, type EventMatcher } from '../detect/index.js';
+import { insertEventRows, recentEvents, storeEvents, type EventsTable, type Spool, type SpoolRecord } from '../ingest/index.js';
 import type { Database, Store } from '../store/index.js';
+import { DetectionThread, type BatchResult } from './detection-thread.js';
 import type { IngestMetrics } from './metrics.js';
 
 export interface PipelineDeps {
   readonly store: Store;
   readonly spool: Spool;
   readonly metrics: IngestMetrics;
-  readonly parse: (raw: string, opts: { receivedAt: Date }) => ParsedMessage;
+  /** Time zone for syslog timestamps that carry none (RFC 3164); default UTC. */
+  readonly timezone?: string;
   /** Cases: deduplicate and group detections into alerts, inside the pipeline's transaction. */
   readonly record: (db: Kysely<Database>, detections: readonly Detection[], now: Date) => Promise<readonly unknown[]>;
   /** Told about alert changes after they commit (the console's live queue). */
@@ -24,13 +26,28 @@ const ISOLATE_AFTER = 2;
 /** Stored events replayed at most to rebuild correlation windows. */
 const WARM_MAX_EVENTS = 200_000;
 
+/** A spool batch sent to the detection thread. */
+interface InFlight {
+  readonly records: readonly SpoolRecord[];
+  /** Last spool position the batch covers (damaged records included). */
+  readonly last: number;
+  readonly result: Promise<BatchResult>;
+}
+
 /**
  * Spool → parse → detect → store, one batch per transaction: the events, the alerts and the
  * spool checkpoint commit together, so after a kill the next start resumes right after the
  * last committed batch and no event is stored or alerted twice.
+ *
+ * Parsing and detection run on a thread of their own (DetectionThread), one batch ahead of
+ * the commit: while batch n is written to the database, batch n+1 is being detected. The
+ * main thread keeps the listeners, the spool and the store.
  */
 export class Pipeline {
-  private detector: LiveDetector | null = null;
+  private readonly thread: DetectionThread;
+  private fingerprint: string | null = null;
+  private loaded = 0;
+  private problemCount = 0;
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -39,10 +56,12 @@ export class Pipeline {
   /** Consecutive failures of the batch at `next`. */
   private failures = 0;
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    this.thread = new DetectionThread(deps.timezone ? { timezone: deps.timezone } : {});
+  }
 
   get rulesLoaded(): number {
-    return this.detector?.report.rules ?? 0;
+    return this.loaded;
   }
 
   /** Position of the next record to process (everything before it is committed). */
@@ -50,39 +69,36 @@ export class Pipeline {
     return this.next;
   }
 
-  /** Adds another capability's matcher (threat-intel indicators…); it survives rule reloads. */
+  /**
+   * Adds another capability's matcher (threat-intel indicators…); it survives rule reloads.
+   * Matchers run on the main thread, after the rules, on each event of a batch.
+   */
   addMatcher(m: EventMatcher): void {
     this.matchers.push(m);
-    this.detector?.addMatcher(m);
-  }
-
-  /** (Re)builds the detector from the rules now enabled in the store. */
-  async reloadRules(): Promise<{ rules: number; problems: number }> {
-    const set = await loadRuleSet(this.deps.store.db);
-    if (this.detector?.fingerprint === set.fingerprint) return { rules: this.detector.report.rules, problems: this.detector.problems.length };
-    const d = new LiveDetector(set);
-    for (const m of this.matchers) d.addMatcher(m);
-    await this.warm(d);
-    this.detector = d;
-    for (const p of d.problems.slice(0, 20)) this.deps.log?.(`rule problem: ${p.where}: ${p.reason}`);
-    return { rules: d.report.rules, problems: d.problems.length };
   }
 
   /**
-   * Rebuilds a new detector's correlation windows from the stored events they reach back to,
-   * so a restart or a rule reload does not forget a correlation half-way through.
+   * (Re)builds the detector from the rules now enabled in the store. Its correlation windows
+   * are rebuilt from the stored events they reach back to, so a restart or a rule reload does
+   * not forget a correlation half-way through.
    */
-  private async warm(d: LiveDetector): Promise<void> {
-    const reach = d.correlationReachMs;
-    if (reach <= 0) return;
-    const events = await recentEvents(this.deps.store.db, reach, WARM_MAX_EVENTS);
-    d.warm(events.map((e) => ({ id: e.id, event: e.event, receivedAt: e.receivedAt })));
+  async reloadRules(): Promise<{ rules: number; problems: number }> {
+    const set = await loadRuleSet(this.deps.store.db);
+    if (this.fingerprint === set.fingerprint) return { rules: this.loaded, problems: this.problemCount };
+    const reach = set.correlations.reduce((m, c) => Math.max(m, c.timespanMs), 0);
+    const events = reach > 0 ? await recentEvents(this.deps.store.db, reach, WARM_MAX_EVENTS) : [];
     if (events.length === WARM_MAX_EVENTS) this.deps.log?.(`correlation: replayed only the newest ${WARM_MAX_EVENTS} events of the last ${reach / 1000} s to rebuild windows`);
+    const r = await this.thread.load(set, events.map((e) => ({ id: e.id, event: e.event, receivedAt: e.receivedAt })));
+    this.fingerprint = set.fingerprint;
+    this.loaded = r.rules;
+    this.problemCount = r.problemCount;
+    for (const p of r.problems) this.deps.log?.(`rule problem: ${p.where}: ${p.reason}`);
+    return { rules: r.rules, problems: r.problemCount };
   }
 
   async start(): Promise<void> {
     if (this.running) return;
-    if (!this.detector) await this.reloadRules();
+    if (this.fingerprint === null) await this.reloadRules();
     const row = await this.deps.store.db.selectFrom('lianfang_meta').select('value').where('key', '=', CHECKPOINT + this.deps.spool.id).executeTakeFirst();
     this.next = row ? Number(row.value) + 1 : 1;
     this.running = true;
@@ -94,6 +110,7 @@ export class Pipeline {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.thread.close();
   }
 
   /** Resolves once everything now in the spool is committed (tests and shutdown). */
@@ -102,10 +119,23 @@ export class Pipeline {
     while (this.running && this.next <= target) await new Promise((r) => setTimeout(r, 5));
   }
 
+  private send(from: number): InFlight {
+    const spool = this.deps.spool;
+    const records = spool.read(from, this.deps.batchSize ?? 2000, (p) => {
+      this.deps.metrics.spoolDamaged++;
+      this.deps.log?.(`spool: ${p.where}: ${p.reason}`);
+    });
+    const last = records.at(-1)?.seq ?? spool.lastSeq; // all damaged: step over them
+    const result = this.thread.process(spool.id, records);
+    result.catch(() => {}); // a batch sent ahead may be dropped unread; its error shows when awaited
+    return { records, last, result };
+  }
+
   private async run(): Promise<void> {
     const spool = this.deps.spool;
+    let ahead: InFlight | null = null;
     while (this.running) {
-      if (this.next > spool.lastSeq) {
+      if (ahead === null && this.next > spool.lastSeq) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           void spool.waitFor(this.next).then(resolve);
@@ -114,28 +144,37 @@ export class Pipeline {
         });
         this.wake = null;
         if (this.next > spool.lastSeq) {
-          await this.tick();
+          try {
+            await this.tick();
+          } catch (err) {
+            this.deps.log?.(`pipeline: closing correlation windows failed: ${(err as Error).message}`);
+          }
           continue;
         }
       }
-      const records = spool.read(this.next, this.deps.batchSize ?? 2000, (p) => {
-        this.deps.metrics.spoolDamaged++;
-        this.deps.log?.(`spool: ${p.where}: ${p.reason}`);
-      });
-      const last = records.at(-1)?.seq ?? spool.lastSeq; // all damaged: step over them
+      const batch: InFlight = ahead ?? this.send(this.next);
+      ahead = null;
       try {
-        if (this.failures >= ISOLATE_AFTER) await this.isolate(records);
-        else await this.process(records, last);
+        if (this.failures >= ISOLATE_AFTER) {
+          await this.isolate(batch.records);
+        } else {
+          const result = await batch.result;
+          // The next batch is detected while this one commits.
+          if (batch.last < spool.lastSeq) ahead = this.send(batch.last + 1);
+          await this.commit(result, batch.last);
+        }
         this.failures = 0;
       } catch (err) {
-        // The batch did not commit: nothing of it is stored, it will be read again.
+        // The batch did not commit: nothing of it is stored, it will be read again (and a
+        // batch sent ahead is dropped; it is read again after this one).
+        ahead = null;
         this.failures++;
-        this.deps.log?.(`pipeline: batch ${this.next}..${last} failed (${this.failures}×) and will be retried${this.failures >= ISOLATE_AFTER ? ' one message at a time' : ''}: ${(err as Error).message}`);
+        this.deps.log?.(`pipeline: batch ${this.next}..${batch.last} failed (${this.failures}×) and will be retried${this.failures >= ISOLATE_AFTER ? ' one message at a time' : ''}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 10_000)));
         continue;
       }
-      this.next = last + 1;
-      spool.release(last);
+      this.next = batch.last + 1;
+      spool.release(batch.last);
     }
   }
 
@@ -150,7 +189,7 @@ export class Pipeline {
   private async isolate(records: readonly SpoolRecord[]): Promise<void> {
     for (const r of records) {
       try {
-        await this.process([r], r.seq);
+        await this.commit(await this.thread.process(this.deps.spool.id, [r]), r.seq);
       } catch (err) {
         await this.quarantine(r, (err as Error).message);
       }
@@ -178,33 +217,35 @@ export class Pipeline {
     this.deps.log?.(`pipeline: message ${event.id} quarantined: ${reason}`);
   }
 
-  private async process(records: readonly SpoolRecord[], last: number): Promise<void> {
-    const spool = this.deps.spool;
+  private async commit(result: BatchResult, last: number): Promise<void> {
     const m = this.deps.metrics;
-    const events: IngestedEvent[] = records.map((r) => {
-      const parsed = this.deps.parse(r.text, { receivedAt: r.receivedAt });
-      const error = r.problem ? (parsed.error ? `${r.problem}; ${parsed.error}` : r.problem) : parsed.error;
-      return { ...parsed, ...(error ? { error } : {}), id: `${spool.id}:${r.seq}`, receivedAt: r.receivedAt.toISOString(), source: r.source, raw: r.text };
-    });
-    const detections = this.detector!.process(events);
+    const detections = this.matchers.length > 0 ? [...result.detections, ...this.runMatchers(result.rows)] : result.detections;
     const now = new Date();
     let changes: readonly unknown[] = [];
     await this.deps.store.db.transaction().execute(async (tx) => {
-      await storeEvents(tx, events);
+      await insertEventRows(tx, result.rows);
       if (detections.length > 0) changes = await this.deps.record(tx, detections, now);
-      await saveCheckpoint(tx, spool.id, last);
+      await saveCheckpoint(tx, this.deps.spool.id, last);
     });
-    let failed = 0;
-    for (const e of events) if (e.error) failed++;
-    m.parsed += events.length - failed;
-    m.failed += failed;
-    m.detected += events.length;
+    m.parsed += result.rows.length - result.failed;
+    m.failed += result.failed;
+    m.detected += result.rows.length;
     m.alerts += detections.length;
     if (changes.length > 0) this.deps.onAlerts?.(changes);
   }
 
+  /** Other capabilities' matchers on the events of a batch. */
+  private runMatchers(rows: readonly EventsTable[]): Detection[] {
+    const out: Detection[] = [];
+    for (const row of rows) {
+      const e = { id: row.id, event: JSON.parse(row.event) as IngestedEvent['event'], receivedAt: row.received_at };
+      for (const m of this.matchers) out.push(...m.match(e));
+    }
+    return out;
+  }
+
   private async tick(): Promise<void> {
-    const detections = this.detector?.tick(Date.now()) ?? [];
+    const detections = await this.thread.tick(Date.now());
     if (detections.length === 0) return;
     let changes: readonly unknown[] = [];
     await this.deps.store.db.transaction().execute(async (tx) => {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { recordDetections, registerCaseRoutes } from '../cases/index.js';
 import { systemContext } from '../core/index.js';
 import { registerRuleRoutes } from '../detect/index.js';
-import { parseMessage, registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
+import { registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
 import { registerVaultRoutes } from '../vault/index.js';
 import { createApp } from './app.js';
 import { IngestMetrics } from './metrics.js';
@@ -57,7 +57,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     spool,
     metrics,
     log,
-    parse: (raw, o) => parseMessage(raw, { receivedAt: o.receivedAt, ...(opts.timezone ? { timezone: opts.timezone } : {}) }),
+    ...(opts.timezone ? { timezone: opts.timezone } : {}),
     record: async (db, detections, now) => {
       const r = await recordDetections(db, ctx, detections, now, { audit: false });
       return [...r.created, ...r.updated];

@@ -1,0 +1,52 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Detection, IngestedEvent } from '../core/index.js';
+import { LiveDetector } from '../detect/index.js';
+import { eventRow, parseMessage, type EventsTable } from '../ingest/index.js';
+import type { DetectionRequest, DetectionResponse, ResponseValue, WorkerInit } from './detection-thread.js';
+
+// The detection thread: parses spooled messages, runs the rules on them and builds their
+// rows, so the main thread keeps only the sockets, the spool and the database.
+const init = (workerData as { init: WorkerInit }).init;
+let detector: LiveDetector | null = null;
+
+function handle(req: DetectionRequest): ResponseValue {
+  switch (req.op) {
+    case 'load': {
+      const d = new LiveDetector(req.set);
+      d.warm(req.warm);
+      detector = d;
+      return { rules: d.report.rules, problems: d.problems.slice(0, 20), problemCount: d.problems.length };
+    }
+    case 'batch': {
+      if (detector === null) throw new Error('no rules loaded');
+      // One message at a time from text to row, so a parsed event dies young (the batch's
+      // rows are strings; a batch of parsed events would outlive the young generation).
+      const rows: EventsTable[] = [];
+      const detections: Detection[] = [];
+      let failed = 0;
+      const one: IngestedEvent[] = [];
+      for (const r of req.records) {
+        const parsed = parseMessage(r.text, { receivedAt: r.receivedAt, ...(init.timezone ? { timezone: init.timezone } : {}) });
+        const error = r.problem ? (parsed.error ? `${r.problem}; ${parsed.error}` : r.problem) : parsed.error;
+        const e: IngestedEvent = { ...parsed, ...(error ? { error } : {}), id: `${req.spoolId}:${r.seq}`, receivedAt: r.receivedAt.toISOString(), source: r.source, raw: r.text };
+        if (error) failed++;
+        one[0] = e;
+        for (const d of detector.process(one)) detections.push(d);
+        rows.push(eventRow(e));
+      }
+      return { rows, detections, failed };
+    }
+    case 'tick':
+      return detector?.tick(req.nowMs) ?? [];
+  }
+}
+
+parentPort!.on('message', (req: DetectionRequest) => {
+  let res: DetectionResponse;
+  try {
+    res = { id: req.id, ok: true, value: handle(req) };
+  } catch (err) {
+    res = { id: req.id, ok: false, error: (err as Error).message };
+  }
+  parentPort!.postMessage(res);
+});
