@@ -1,0 +1,412 @@
+import { isIP } from 'node:net';
+import type { Detection, EventRecord, ItemProblem, Severity } from '../../core/index.js';
+import { InputError } from '../../core/index.js';
+import { compileComparison, type ComparisonTest } from './evaluate.js';
+import { observationOf, type Observed } from './observe.js';
+import { parsePattern, pathText } from './parse.js';
+import type { Comparison, Literal, ObjectPath, Observation, PathStep } from './types.js';
+
+/** An indicator as live matching needs it (a STIX 2.1 indicator with `pattern_type: stix`). */
+export interface PatternIndicator {
+  readonly id: string;
+  readonly name?: string;
+  readonly pattern: string;
+  /** ISO 8601; the indicator matches events of its validity window only. */
+  readonly validFrom?: string;
+  readonly validUntil?: string;
+  readonly level?: Severity;
+  readonly techniques?: readonly string[];
+  readonly tactics?: readonly string[];
+}
+
+/** An event as the matcher sees it (the live detector's LiveEvent). */
+export interface MatchedEvent {
+  readonly id: string;
+  readonly event: EventRecord;
+  readonly receivedAt: string;
+}
+
+interface Compiled {
+  readonly indicator: PatternIndicator;
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
+/** One observation expression of a windowed pattern, with the events it has seen. */
+interface Leaf {
+  readonly test: ComparisonTest;
+  readonly seen: { timeMs: number; eventId: string }[];
+}
+
+interface Windowed extends Compiled {
+  readonly root: WNode;
+  readonly leaves: Leaf[];
+}
+
+type WNode =
+  | { readonly k: 'leaf'; readonly leaf: Leaf }
+  | { readonly k: 'and' | 'or' | 'followedby'; readonly args: readonly WNode[] }
+  | { readonly k: 'within'; readonly ms: number; readonly arg: WNode }
+  | { readonly k: 'repeats'; readonly times: number; readonly arg: WNode }
+  | { readonly k: 'startstop'; readonly start: number; readonly stop: number; readonly arg: WNode };
+
+/** A set of observations satisfying (part of) a pattern: its time span and events. */
+interface Instance {
+  readonly first: number;
+  readonly last: number;
+  readonly events: readonly string[];
+}
+
+/** Observations kept per leaf, and instances per node: bounds on hostile or noisy patterns. */
+export const MAX_SEEN_PER_LEAF = 64;
+const MAX_INSTANCES = 256;
+
+const HASH_NAMES: Record<string, string> = { md5: 'MD5', 'sha-1': 'SHA-1', sha1: 'SHA-1', 'sha-256': 'SHA-256', sha256: 'SHA-256', 'sha-512': 'SHA-512', sha512: 'SHA-512', 'sha-384': 'SHA-384', 'sha3-256': 'SHA3-256', ssdeep: 'SSDEEP', tlsh: 'TLSH', imphash: 'IMPHASH' };
+
+/**
+ * STIX indicators on the live event stream. Patterns of one observation whose comparisons
+ * are equalities (or IN sets) joined by OR — nearly every indicator a sharing community
+ * exchanges — are compiled into one hash table keyed by (object path, value): an event costs
+ * one lookup per value it shows, however many indicators are loaded. CIDR blocks go into a
+ * table per prefix length. Other one-observation patterns are evaluated on each event;
+ * patterns over several observations (AND, OR, FOLLOWEDBY between `[…]`, WITHIN, REPEATS,
+ * START/STOP) keep the recent observations of each part and are judged as events arrive.
+ */
+export class IndicatorMatcher {
+  readonly name = 'stix-indicators';
+  private readonly exact = new Map<string, Compiled[]>();
+  /** Paths the exact table holds, so an event is only asked for those. */
+  private readonly exactPaths = new Map<string, ObjectPath>();
+  /** prefix length → masked network → indicators (ipv4 and ipv6 keyed apart). */
+  private readonly cidr = new Map<string, Map<string, Compiled[]>>();
+  private readonly single: { c: Compiled; test: ComparisonTest }[] = [];
+  private readonly windowed: Windowed[] = [];
+  readonly problems: ItemProblem[] = [];
+  private count = 0;
+
+  constructor(indicators: readonly PatternIndicator[] = []) {
+    for (const i of indicators) this.add(i);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Numbers for the console and benchmarks. */
+  stats(): { hashed: number; evaluated: number; windowed: number } {
+    let hashed = 0;
+    for (const list of this.exact.values()) hashed += list.length;
+    for (const m of this.cidr.values()) for (const list of m.values()) hashed += list.length;
+    return { hashed, evaluated: this.single.length, windowed: this.windowed.length };
+  }
+
+  /** Adds an indicator; a pattern that does not parse is a problem naming the indicator, not an exception. */
+  add(indicator: PatternIndicator): boolean {
+    let root: Observation;
+    try {
+      root = canonical(parsePattern(indicator.pattern).root);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.problems.push({ where: indicator.id, reason: err.message });
+      return false;
+    }
+    const c: Compiled = {
+      indicator,
+      fromMs: indicator.validFrom ? Date.parse(indicator.validFrom) || -Infinity : -Infinity,
+      untilMs: indicator.validUntil ? Date.parse(indicator.validUntil) || Infinity : Infinity,
+    };
+    try {
+      if (root.k === 'observe') {
+        const keys = root.comparison ? equalityKeys(root.comparison) : null;
+        if (keys) for (const k of keys) this.file(k, c);
+        else this.single.push({ c, test: compileComparison(root.comparison) });
+      } else {
+        const leaves: Leaf[] = [];
+        const node = this.windowNode(root, leaves);
+        this.windowed.push({ ...c, root: node, leaves });
+      }
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.problems.push({ where: indicator.id, reason: err.message });
+      return false;
+    }
+    this.count++;
+    return true;
+  }
+
+  private windowNode(o: Observation, leaves: Leaf[]): WNode {
+    switch (o.k) {
+      case 'observe': {
+        const leaf: Leaf = { test: compileComparison(o.comparison), seen: [] };
+        leaves.push(leaf);
+        return { k: 'leaf', leaf };
+      }
+      case 'and':
+      case 'or':
+      case 'followedby':
+        return { k: o.k, args: o.args.map((a) => this.windowNode(a, leaves)) };
+      case 'within':
+        return { k: 'within', ms: o.seconds * 1000, arg: this.windowNode(o.arg, leaves) };
+      case 'repeats':
+        return { k: 'repeats', times: o.times, arg: this.windowNode(o.arg, leaves) };
+      case 'startstop':
+        return { k: 'startstop', start: o.start, stop: o.stop, arg: this.windowNode(o.arg, leaves) };
+    }
+  }
+
+  private file(key: { path: ObjectPath; value: string; cidr: boolean }, c: Compiled): void {
+    if (key.cidr) {
+      const [address, bits] = key.value.split('/');
+      const family = isIP(address!);
+      const slot = `${family}/${bits}`;
+      let m = this.cidr.get(slot);
+      if (!m) this.cidr.set(slot, (m = new Map()));
+      const net = masked(address!, Number(bits), family);
+      let list = m.get(net);
+      if (!list) m.set(net, (list = []));
+      list.push(c);
+      return;
+    }
+    this.exactPaths.set(key.path.text, key.path);
+    const k = `${key.path.text}\u0000${key.value}`;
+    let list = this.exact.get(k);
+    if (!list) this.exact.set(k, (list = []));
+    if (!list.includes(c)) list.push(c);
+  }
+
+  /** The detections an event raises (an EventMatcher for the live detector). */
+  match(e: MatchedEvent): Detection[] {
+    if (this.count === 0) return [];
+    const observed = observationOf(e.event);
+    const timeMs = eventTime(e);
+    const hits = new Map<Compiled, readonly string[] | null>();
+    const hit = (c: Compiled, related: readonly string[] | null = null): void => {
+      if (timeMs >= c.fromMs && timeMs < c.untilMs && !hits.has(c)) hits.set(c, related);
+    };
+    for (const [text, path] of this.exactPaths) {
+      for (const v of valuesFor(observed, path)) for (const c of this.exact.get(`${text}\u0000${v}`) ?? []) hit(c);
+    }
+    if (this.cidr.size > 0) {
+      for (const type of ['ipv4-addr', 'ipv6-addr']) {
+        for (const o of observed.get(type) ?? []) {
+          const address = String(o.value);
+          const family = isIP(address);
+          for (const [slot, m] of this.cidr) {
+            const [f, bits] = slot.split('/');
+            if (Number(f) !== family) continue;
+            for (const c of m.get(masked(address, Number(bits), family)) ?? []) hit(c);
+          }
+        }
+      }
+    }
+    for (const s of this.single) if (s.test(observed)) hit(s.c);
+    for (const w of this.windowed) {
+      if (timeMs < w.fromMs || timeMs >= w.untilMs) continue;
+      let touched = false;
+      for (const leaf of w.leaves) {
+        if (!leaf.test(observed)) continue;
+        touched = true;
+        leaf.seen.push({ timeMs, eventId: e.id });
+        if (leaf.seen.length > MAX_SEEN_PER_LEAF) leaf.seen.shift();
+      }
+      if (!touched) continue;
+      // Fires when a complete set of observations includes this event (so once per completion).
+      const done = instances(w.root).find((i) => i.events.includes(e.id));
+      if (done) {
+        hit(w, done.events);
+        // The observations that completed it are used up: the next hit needs new ones.
+        for (const leaf of w.leaves) for (let k = leaf.seen.length - 1; k >= 0; k--) if (done.events.includes(leaf.seen[k]!.eventId)) leaf.seen.splice(k, 1);
+      }
+    }
+    const out: Detection[] = [];
+    for (const [c, related] of hits) out.push(detectionOf(c.indicator, e, timeMs, related));
+    return out;
+  }
+}
+
+function eventTime(e: MatchedEvent): number {
+  const t = e.event['@timestamp'];
+  const ms = typeof t === 'string' ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? Date.parse(e.receivedAt) : ms;
+}
+
+function detectionOf(i: PatternIndicator, e: MatchedEvent, timeMs: number, related: readonly string[] | null): Detection {
+  return {
+    ruleId: `ioc:${i.id}`,
+    ruleVersion: 1,
+    ruleTitle: i.name ?? i.pattern.slice(0, 200),
+    level: i.level ?? 'high',
+    techniques: i.techniques ?? [],
+    tactics: i.tactics ?? [],
+    eventId: e.id,
+    ...(related && related.length > 1 ? { relatedEventIds: related } : {}),
+    at: new Date(timeMs).toISOString(),
+    event: e.event,
+    matchedFields: [i.pattern.slice(0, 500)],
+  };
+}
+
+/** Instances of a node over the leaves' remembered observations (bounded). */
+function instances(n: WNode): Instance[] {
+  switch (n.k) {
+    case 'leaf':
+      return n.leaf.seen.map((s) => ({ first: s.timeMs, last: s.timeMs, events: [s.eventId] }));
+    case 'or':
+      return n.args.flatMap(instances).slice(-MAX_INSTANCES);
+    case 'and':
+    case 'followedby': {
+      let acc = instances(n.args[0]!);
+      for (const a of n.args.slice(1)) {
+        const right = instances(a);
+        const next: Instance[] = [];
+        for (const x of acc) {
+          for (const y of right) {
+            if (n.k === 'followedby' && y.first < x.last) continue;
+            if (y.events.some((id) => x.events.includes(id))) continue; // distinct observations
+            next.push({ first: Math.min(x.first, y.first), last: Math.max(x.last, y.last), events: [...x.events, ...y.events] });
+          }
+        }
+        acc = next.slice(-MAX_INSTANCES);
+      }
+      return acc;
+    }
+    case 'within':
+      return instances(n.arg).filter((i) => i.last - i.first <= n.ms);
+    case 'startstop':
+      return instances(n.arg).filter((i) => i.first >= n.start && i.last < n.stop);
+    case 'repeats': {
+      // n disjoint instances, in time order: consecutive runs of the sorted list.
+      const all = instances(n.arg).sort((a, b) => a.last - b.last);
+      const out: Instance[] = [];
+      for (let s = 0; s + n.times <= all.length; s++) {
+        const group = all.slice(s, s + n.times);
+        const ids = group.flatMap((g) => g.events);
+        if (new Set(ids).size !== ids.length) continue;
+        out.push({ first: Math.min(...group.map((g) => g.first)), last: Math.max(...group.map((g) => g.last)), events: ids });
+      }
+      return out.slice(-MAX_INSTANCES);
+    }
+  }
+}
+
+/**
+ * Hash names in their vocabulary spelling (`hashes.md5` → `hashes.'MD5'`), hash and domain
+ * literals in lower case: the forms the observation side produces.
+ */
+function canonical(o: Observation): Observation {
+  switch (o.k) {
+    case 'observe':
+      return { k: 'observe', comparison: canonicalComparison(o.comparison) };
+    case 'and':
+    case 'or':
+    case 'followedby':
+      return { k: o.k, args: o.args.map(canonical) };
+    default:
+      return { ...o, arg: canonical(o.arg) };
+  }
+}
+
+function canonicalComparison(c: Comparison): Comparison {
+  switch (c.k) {
+    case 'and':
+    case 'or':
+      return { k: c.k, args: c.args.map(canonicalComparison) };
+    case 'exists':
+      return { k: 'exists', path: canonicalPath(c.path) };
+    case 'test': {
+      const path = canonicalPath(c.path);
+      const folds = foldsCase(path);
+      const lit = (l: Literal): Literal => (folds && l.kind === 'string' ? { kind: 'string', value: l.value.toLowerCase() } : l);
+      const value = Array.isArray(c.value) ? (c.value as readonly Literal[]).map(lit) : lit(c.value as Literal);
+      return { k: 'test', path, op: c.op, negated: c.negated, value };
+    }
+  }
+}
+
+function canonicalPath(p: ObjectPath): ObjectPath {
+  const steps: PathStep[] = p.steps.map((s, i) => {
+    const prev = p.steps[i - 1];
+    if ('prop' in s && prev && 'prop' in prev && prev.prop === 'hashes') return { prop: HASH_NAMES[s.prop.toLowerCase()] ?? s.prop };
+    return s;
+  });
+  return { type: p.type, steps, text: pathText(p.type, steps) };
+}
+
+/** Values compared without regard to case: hashes (hex) and domain names. */
+function foldsCase(p: ObjectPath): boolean {
+  return p.steps.some((s) => 'prop' in s && s.prop === 'hashes') || (p.type === 'domain-name' && p.text === 'domain-name:value');
+}
+
+/**
+ * The (path, value) keys of a comparison made only of `=` / IN tests joined by OR, or null.
+ * Paths with list steps are left to the evaluator.
+ */
+function equalityKeys(c: Comparison): { path: ObjectPath; value: string; cidr: boolean }[] | null {
+  if (c.k === 'or') {
+    const out: { path: ObjectPath; value: string; cidr: boolean }[] = [];
+    for (const a of c.args) {
+      const k = equalityKeys(a);
+      if (!k) return null;
+      out.push(...k);
+    }
+    return out;
+  }
+  if (c.k !== 'test' || c.negated || (c.op !== '=' && c.op !== 'IN')) return null;
+  if (c.path.steps.some((s) => 'index' in s)) return null;
+  const literals = Array.isArray(c.value) ? (c.value as readonly Literal[]) : [c.value as Literal];
+  const out: { path: ObjectPath; value: string; cidr: boolean }[] = [];
+  const address = c.path.text === 'ipv4-addr:value' || c.path.text === 'ipv6-addr:value';
+  for (const l of literals) {
+    if (l.kind !== 'string' && l.kind !== 'int') return null;
+    const value = String(l.value);
+    if (address && value.includes('/')) {
+      const [a, bits] = value.split('/');
+      const family = isIP(a!);
+      if (family === 0 || !/^\d+$/.test(bits!) || Number(bits) > (family === 4 ? 32 : 128)) return null;
+      out.push({ path: c.path, value, cidr: true });
+    } else {
+      out.push({ path: c.path, value: address && isIP(value) === 6 ? value.toLowerCase() : value, cidr: false });
+    }
+  }
+  return out;
+}
+
+/** The values an observation shows at a path, as the exact table keys them. */
+function valuesFor(observed: Observed, path: ObjectPath): string[] {
+  const objects = observed.get(path.type);
+  if (!objects) return [];
+  const out: string[] = [];
+  for (const o of objects) {
+    let v: unknown = o;
+    for (const s of path.steps) {
+      if (typeof v !== 'object' || v === null || !('prop' in s)) {
+        v = undefined;
+        break;
+      }
+      v = (v as Record<string, unknown>)[s.prop];
+    }
+    if (Array.isArray(v)) for (const x of v) out.push(String(x));
+    else if (typeof v === 'string' || typeof v === 'number') out.push(foldsCase(path) ? String(v).toLowerCase() : String(v));
+  }
+  return out;
+}
+
+/** An address with its host bits cleared, as text keyed by family (the CIDR table's key). */
+function masked(address: string, bits: number, family: number): string {
+  const bytes = family === 4 ? address.split('.').map(Number) : ipv6Bytes(address);
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    out.push(bytes[i]! & ((0xff << (8 - keep)) & 0xff));
+  }
+  return out.join('.');
+}
+
+function ipv6Bytes(address: string): number[] {
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const part = (s: string | undefined): number[] => (s ? s.split(':').flatMap((h) => (h.includes('.') ? [] : [Number.parseInt(h, 16)])) : []);
+  const hi = part(head);
+  const lo = part(tail);
+  const words = tail === undefined ? hi : [...hi, ...Array(8 - hi.length - lo.length).fill(0), ...lo];
+  return words.flatMap((w) => [(w >> 8) & 0xff, w & 0xff]);
+}
