@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parsePattern } from './parse.js';
-import type { Comparison, Observation } from './types.js';
+import type { Comparison, Literal, Observation } from './types.js';
 
 const STIX = new URL('../../../../shared/data/stix', import.meta.url).pathname;
 
@@ -26,10 +26,17 @@ function show(o: Observation): string {
 }
 
 function cmp(c: Comparison): string {
-  if (c.k === 'and' || c.k === 'or') return `(${c.args.map(cmp).join(` ${c.k.toUpperCase()} `)})`;
-  if (c.k === 'exists') return `EXISTS ${c.path.text}`;
-  const v = Array.isArray(c.value) ? `(${c.value.map((l) => JSON.stringify(l.value)).join(',')})` : JSON.stringify((c.value as { value: unknown }).value);
-  return `${c.path.text}${c.negated ? ' NOT' : ''} ${c.op} ${v}`;
+  switch (c.k) {
+    case 'and':
+    case 'or':
+      return `(${c.args.map(cmp).join(` ${c.k.toUpperCase()} `)})`;
+    case 'exists':
+      return `EXISTS ${c.path.text}`;
+    case 'test': {
+      const v = Array.isArray(c.value) ? `(${(c.value as readonly Literal[]).map((l) => JSON.stringify(l.value)).join(',')})` : JSON.stringify((c.value as Literal).value);
+      return `${c.path.text}${c.negated ? ' NOT' : ''} ${c.op} ${v}`;
+    }
+  }
 }
 
 const parsed = (p: string): string => show(parsePattern(p).root);
