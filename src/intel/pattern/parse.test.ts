@@ -67,7 +67,7 @@ describe('STIX patterning grammar (STIX 2.1 part 9)', () => {
       '[(file:size > 10 AND file:size <= 20.5 AND file:name NOT LIKE "a%" AND file:name MATCHES "^x" AND ipv4-addr:value ISSUBSET "10.0.0.0/8" AND ipv4-addr:value ISSUPERSET "10.1.2.3" AND file:name != "b" AND file:name != "c" AND file:x >= -3 AND file:y < 4 AND EXISTS file:z AND file:b = true)]',
     );
     const p = parsePattern("[file:created = t'2014-01-13T07:03:17Z' AND artifact:payload_bin = b'aGVsbG8=' AND file:magic = h'4d5a' AND user-account:user_id IN ('a', 'b''s', 'c\\\\d')]".replace("'b''s'", "'b\\'s'"));
-    const args = (p.root as { comparison: { args: { value: unknown }[] } }).comparison.args;
+    const args = (p.root as unknown as { comparison: { args: { value: unknown }[] } }).comparison.args;
     assert.equal((args[0]!.value as { value: number }).value, Date.parse('2014-01-13T07:03:17Z'));
     assert.equal(Buffer.from((args[1]!.value as { value: Uint8Array }).value).toString(), 'hello');
     assert.deepEqual([...(args[2]!.value as { value: Uint8Array }).value], [0x4d, 0x5a]);
@@ -76,7 +76,7 @@ describe('STIX patterning grammar (STIX 2.1 part 9)', () => {
 
   it('reads object paths with quoted properties, list indexes and references', () => {
     const p = parsePattern("[file:hashes.'SHA-256' = 'ab' AND file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0 AND network-traffic:dst_ref.value = '1.2.3.4' AND x-acme-widget:parts[-1] = 'a']");
-    const paths = (p.root as { comparison: { args: { path: { text: string } }[] } }).comparison.args.map((a) => a.path.text);
+    const paths = (p.root as unknown as { comparison: { args: { path: { text: string } }[] } }).comparison.args.map((a) => a.path.text);
     assert.deepEqual(paths, ["file:hashes.'SHA-256'", "file:extensions.'windows-pebinary-ext'.sections[*].entropy", 'network-traffic:dst_ref.value', 'x-acme-widget:parts[-1]']);
   });
 
