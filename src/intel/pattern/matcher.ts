@@ -79,7 +79,9 @@ export class IndicatorMatcher {
   private readonly exactPaths = new Map<string, ObjectPath>();
   /** prefix length → masked network → indicators (ipv4 and ipv6 keyed apart). */
   private readonly cidr = new Map<string, Map<string, Compiled[]>>();
-  private readonly single: { c: Compiled; test: ComparisonTest }[] = [];
+  private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
+  /** Object types some loaded pattern names: the only ones an event is asked for. */
+  private readonly types = new Set<string>();
   private readonly windowed: Windowed[] = [];
   readonly problems: ItemProblem[] = [];
   private count = 0;
@@ -119,7 +121,7 @@ export class IndicatorMatcher {
       if (root.k === 'observe') {
         const keys = root.comparison ? equalityKeys(root.comparison) : null;
         if (keys) for (const k of keys) this.file(k, c);
-        else this.single.push({ c, test: compileComparison(root.comparison) });
+        else this.single.push({ c, test: compileComparison(root.comparison), types: [...typesOf(root.comparison)] });
       } else {
         const leaves: Leaf[] = [];
         const node = this.windowNode(root, leaves);
@@ -130,6 +132,7 @@ export class IndicatorMatcher {
       this.problems.push({ where: indicator.id, reason: err.message });
       return false;
     }
+    for (const t of typesOfObservation(root)) this.types.add(t);
     this.count++;
     return true;
   }
@@ -177,7 +180,7 @@ export class IndicatorMatcher {
   /** The detections an event raises (an EventMatcher for the live detector). */
   match(e: MatchedEvent): Detection[] {
     if (this.count === 0) return [];
-    const observed = observationOf(e.event);
+    const observed = observationOf(e.event, this.types);
     const timeMs = eventTime(e);
     const hits = new Map<Compiled, readonly string[] | null>();
     const hit = (c: Compiled, related: readonly string[] | null = null): void => {
@@ -199,7 +202,8 @@ export class IndicatorMatcher {
         }
       }
     }
-    for (const s of this.single) if (s.test(observed)) hit(s.c);
+    // A comparison can only hold when the event shows an object of a type it names.
+    for (const s of this.single) if (s.types.some((t) => observed.has(t)) && s.test(observed)) hit(s.c);
     for (const w of this.windowed) {
       if (timeMs < w.fromMs || timeMs >= w.untilMs) continue;
       let touched = false;
@@ -222,6 +226,34 @@ export class IndicatorMatcher {
     for (const [c, related] of hits) out.push(detectionOf(c.indicator, e, timeMs, related));
     return out;
   }
+}
+
+function typesOf(c: Comparison, out = new Set<string>()): Set<string> {
+  switch (c.k) {
+    case 'and':
+    case 'or':
+      for (const a of c.args) typesOf(a, out);
+      break;
+    default:
+      out.add(c.path.type);
+  }
+  return out;
+}
+
+function typesOfObservation(o: Observation, out = new Set<string>()): Set<string> {
+  switch (o.k) {
+    case 'observe':
+      typesOf(o.comparison, out);
+      break;
+    case 'and':
+    case 'or':
+    case 'followedby':
+      for (const a of o.args) typesOfObservation(a, out);
+      break;
+    default:
+      typesOfObservation(o.arg, out);
+  }
+  return out;
 }
 
 function eventTime(e: MatchedEvent): number {

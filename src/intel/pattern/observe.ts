@@ -27,10 +27,16 @@ const AS_FIELDS = ['source.as.number', 'destination.as.number', 'client.as.numbe
 const HASH_NAMES: Record<string, string> = { md5: 'MD5', sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512', sha384: 'SHA-384', ssdeep: 'SSDEEP', tlsh: 'TLSH', imphash: 'IMPHASH' };
 
 /** A value at a dotted path: the literal dotted key first (flat Windows events), then nested. */
+const PARTS = new Map<string, string[]>();
+
 export function valueAt(event: EventRecord, path: string): FieldValue | undefined {
-  if (Object.hasOwn(event, path)) return event[path];
+  const direct = event[path];
+  if (direct !== undefined && Object.hasOwn(event, path)) return direct;
+  let parts = PARTS.get(path);
+  if (!parts) PARTS.set(path, (parts = path.split('.')));
+  if (parts.length === 1) return undefined;
   let v: FieldValue | undefined = event;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
     v = (v as EventRecord)[part];
   }
@@ -93,8 +99,15 @@ function num(v: FieldValue | undefined): number | undefined {
   return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
-export function observationOf(event: EventRecord): Observed {
+/** Every object type `observationOf` can produce. */
+export const OBSERVED_TYPES: ReadonlySet<string> = new Set([
+  'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'mac-addr', 'user-account', 'windows-registry-key', 'autonomous-system', 'file', 'process', 'network-traffic',
+]);
+
+/** The objects of an event; with `types`, only those types (and what they refer to) are built. */
+export function observationOf(event: EventRecord, types?: ReadonlySet<string>): Observed {
   const out = new Map<string, StixObject[]>();
+  const want = (t: string): boolean => types === undefined || types.has(t);
   const add = (o: StixObject | null): void => {
     if (o === null) return;
     let list = out.get(o.type);
@@ -106,14 +119,20 @@ export function observationOf(event: EventRecord): Observed {
     const family = isIP(bare.split('%')[0]!);
     return family === 4 ? { type: 'ipv4-addr', value: bare } : family === 6 ? { type: 'ipv6-addr', value: bare.toLowerCase() } : null;
   };
-  for (const ip of texts(event, ADDRESS_FIELDS)) add(addressObject(ip));
-  for (const d of texts(event, DOMAIN_FIELDS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
-  for (const u of texts(event, URL_FIELDS)) add({ type: 'url', value: u });
-  for (const e of texts(event, EMAIL_FIELDS)) add({ type: 'email-addr', value: e });
-  for (const m of texts(event, MAC_FIELDS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  for (const u of texts(event, USER_FIELDS)) add({ type: 'user-account', account_login: u, user_id: u });
-  for (const k of texts(event, REGISTRY_FIELDS)) add({ type: 'windows-registry-key', key: k });
-  for (const n of texts(event, AS_FIELDS)) add({ type: 'autonomous-system', number: Number(n) });
+  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(event, ADDRESS_FIELDS)) add(addressObject(ip));
+  if (want('domain-name')) for (const d of texts(event, DOMAIN_FIELDS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
+  if (want('url')) for (const u of texts(event, URL_FIELDS)) add({ type: 'url', value: u });
+  if (want('email-addr')) for (const e of texts(event, EMAIL_FIELDS)) add({ type: 'email-addr', value: e });
+  if (want('mac-addr')) for (const m of texts(event, MAC_FIELDS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if (want('user-account')) for (const u of texts(event, USER_FIELDS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if (want('windows-registry-key')) for (const k of texts(event, REGISTRY_FIELDS)) add({ type: 'windows-registry-key', key: k });
+  if (want('autonomous-system')) for (const n of texts(event, AS_FIELDS)) add({ type: 'autonomous-system', number: Number(n) });
+  if (want('file') || want('process')) files(event, add);
+  if (want('network-traffic')) traffic(event, add, addressObject);
+  return out;
+}
+
+function files(event: EventRecord, add: (o: StixObject | null) => void): void {
 
   // Files: ECS file.*, Sysmon's target file, and the process images (with Sysmon's hashes).
   const sysHashes = typeof event.Hashes === 'string' ? sysmonHashes(event.Hashes) : {};
@@ -135,7 +154,9 @@ export function observationOf(event: EventRecord): Observed {
     if (pid !== undefined) p.pid = pid;
     add(p);
   }
+}
 
+function traffic(event: EventRecord, add: (o: StixObject | null) => void, addressObject: (ip: string) => StixObject | null): void {
   // One network-traffic object for a connection: the addresses it joins, ports, protocols.
   const src = str(valueAt(event, 'source.ip')) ?? str(event.SourceIp);
   const dst = str(valueAt(event, 'destination.ip')) ?? str(event.DestinationIp);
@@ -157,5 +178,4 @@ export function observationOf(event: EventRecord): Observed {
     if (protocols.length > 0) t.protocols = [...new Set(protocols)];
     add(t);
   }
-  return out;
 }
