@@ -39,6 +39,11 @@ function firstText(event: EventRecord, fields: readonly string[]): string | unde
   return undefined;
 }
 
+/** How far back a rule set's correlation windows reach (the longest timespan), 0 without any. */
+export function correlationReachMs(set: Pick<StoredRuleSet, 'correlations'>): number {
+  return set.correlations.reduce((m, c) => Math.max(m, c.timespanMs), 0);
+}
+
 /**
  * Sigma rules on a stream of stored events: the indexed engine for single-event rules, the
  * correlation engine over their matches (time windows follow event time), and any matchers
@@ -74,7 +79,7 @@ export class LiveDetector {
    * `warm` rebuilds the windows.
    */
   get correlationReachMs(): number {
-    return this.set.correlations.reduce((m, c) => Math.max(m, c.timespanMs), 0);
+    return correlationReachMs(this.set);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Detection, IngestedEvent } from '../core/index.js';
-import { loadRuleSet, type EventMatcher } from '../detect/index.js';
+import { correlationReachMs, loadRuleSet, type EventMatcher } from '../detect/index.js';
 import { insertEventRows, recentEvents, storeEvents, type EventsTable, type Spool, type SpoolRecord } from '../ingest/index.js';
 import type { Database, Store } from '../store/index.js';
 import { DetectionThread, type BatchResult } from './detection-thread.js';
@@ -85,7 +85,7 @@ export class Pipeline {
   async reloadRules(): Promise<{ rules: number; problems: number }> {
     const set = await loadRuleSet(this.deps.store.db);
     if (this.fingerprint === set.fingerprint) return { rules: this.loaded, problems: this.problemCount };
-    const reach = set.correlations.reduce((m, c) => Math.max(m, c.timespanMs), 0);
+    const reach = correlationReachMs(set);
     const events = reach > 0 ? await recentEvents(this.deps.store.db, reach, WARM_MAX_EVENTS) : [];
     if (events.length === WARM_MAX_EVENTS) this.deps.log?.(`correlation: replayed only the newest ${WARM_MAX_EVENTS} events of the last ${reach / 1000} s to rebuild windows`);
     const r = await this.thread.load(set, events.map((e) => ({ id: e.id, event: e.event, receivedAt: e.receivedAt })));
@@ -111,6 +111,8 @@ export class Pipeline {
     this.wake?.();
     await this.loop;
     await this.thread.close();
+    // The next start loads the rules again, with their correlation windows replayed.
+    this.fingerprint = null;
   }
 
   /** Resolves once everything now in the spool is committed (tests and shutdown). */

@@ -76,9 +76,9 @@ export class IndicatorMatcher {
   readonly name = 'stix-indicators';
   private readonly exact = new Map<string, Compiled[]>();
   /** Paths the exact table holds, so an event is only asked for those. */
-  private readonly exactPaths = new Map<string, ObjectPath>();
-  /** prefix length → masked network → indicators (ipv4 and ipv6 keyed apart). */
-  private readonly cidr = new Map<string, Map<string, Compiled[]>>();
+  private readonly exactPaths = new Map<string, { path: ObjectPath; folds: boolean }>();
+  /** `family/prefix length` → masked network → indicators. */
+  private readonly cidr = new Map<string, { family: number; bits: number; nets: Map<string, Compiled[]> }>();
   private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
   /** Object types some loaded pattern names: the only ones an event is asked for. */
   private readonly types = new Set<string>();
@@ -98,7 +98,7 @@ export class IndicatorMatcher {
   stats(): { hashed: number; evaluated: number; windowed: number } {
     let hashed = 0;
     for (const list of this.exact.values()) hashed += list.length;
-    for (const m of this.cidr.values()) for (const list of m.values()) hashed += list.length;
+    for (const t of this.cidr.values()) for (const list of t.nets.values()) hashed += list.length;
     return { hashed, evaluated: this.single.length, windowed: this.windowed.length };
   }
 
@@ -162,15 +162,16 @@ export class IndicatorMatcher {
       const [address, bits] = key.value.split('/');
       const family = isIP(address!);
       const slot = `${family}/${bits}`;
-      let m = this.cidr.get(slot);
-      if (!m) this.cidr.set(slot, (m = new Map()));
+      let table = this.cidr.get(slot);
+      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), nets: new Map() }));
+      const m = table.nets;
       const net = masked(address!, Number(bits), family);
       let list = m.get(net);
       if (!list) m.set(net, (list = []));
       list.push(c);
       return;
     }
-    this.exactPaths.set(key.path.text, key.path);
+    this.exactPaths.set(key.path.text, { path: key.path, folds: foldsCase(key.path) });
     const k = `${key.path.text}\u0000${key.value}`;
     let list = this.exact.get(k);
     if (!list) this.exact.set(k, (list = []));
@@ -186,18 +187,17 @@ export class IndicatorMatcher {
     const hit = (c: Compiled, related: readonly string[] | null = null): void => {
       if (timeMs >= c.fromMs && timeMs < c.untilMs && !hits.has(c)) hits.set(c, related);
     };
-    for (const [text, path] of this.exactPaths) {
-      for (const v of valuesFor(observed, path)) for (const c of this.exact.get(`${text}\u0000${v}`) ?? []) hit(c);
+    for (const [text, { path, folds }] of this.exactPaths) {
+      for (const v of valuesFor(observed, path, folds)) for (const c of this.exact.get(`${text}\u0000${v}`) ?? []) hit(c);
     }
     if (this.cidr.size > 0) {
       for (const type of ['ipv4-addr', 'ipv6-addr']) {
         for (const o of observed.get(type) ?? []) {
           const address = String(o.value);
           const family = isIP(address);
-          for (const [slot, m] of this.cidr) {
-            const [f, bits] = slot.split('/');
-            if (Number(f) !== family) continue;
-            for (const c of m.get(masked(address, Number(bits), family)) ?? []) hit(c);
+          for (const t of this.cidr.values()) {
+            if (t.family !== family) continue;
+            for (const c of t.nets.get(masked(address, t.bits, family)) ?? []) hit(c);
           }
         }
       }
@@ -404,7 +404,7 @@ function equalityKeys(c: Comparison): { path: ObjectPath; value: string; cidr: b
 }
 
 /** The values an observation shows at a path, as the exact table keys them. */
-function valuesFor(observed: Observed, path: ObjectPath): string[] {
+function valuesFor(observed: Observed, path: ObjectPath, folds: boolean): string[] {
   const objects = observed.get(path.type);
   if (!objects) return [];
   const out: string[] = [];
@@ -418,7 +418,7 @@ function valuesFor(observed: Observed, path: ObjectPath): string[] {
       v = (v as Record<string, unknown>)[s.prop];
     }
     if (Array.isArray(v)) for (const x of v) out.push(String(x));
-    else if (typeof v === 'string' || typeof v === 'number') out.push(foldsCase(path) ? String(v).toLowerCase() : String(v));
+    else if (typeof v === 'string' || typeof v === 'number') out.push(folds ? String(v).toLowerCase() : String(v));
   }
   return out;
 }
