@@ -5,6 +5,8 @@ import { doctorCommand } from './doctor.js';
 import { auditVerifyCommand, rulesImportCommand, tokenCreateCommand } from './admin.js';
 import { serveCommand } from './serve.js';
 import { registerVaultCommands } from './vault.js';
+import { intelPatternCheckCommand, intelPatternMatchCommand } from './intel-pattern.js';
+import { hubMemberAddCommand, intelCollectionCreateCommand } from './hub.js';
 import { LEVELS, defaultRulesDir } from '../detect/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -104,6 +106,17 @@ program
   .option('--import-rules <path>', 'import Sigma rules from this file or folder before starting (repeatable; unchanged rules are skipped)', collect)
   .option('--timezone <zone>', 'zone for syslog times that carry none (RFC 3164), e.g. Asia/Taipei', 'UTC')
   .option('--vault <file>', 'show this vault (sites, snapshots, verify and drill evidence) in the console (repeatable)', collect)
+  .option('--hub', 'run as the sector hub (F-ISAC): members connect to its TAXII 2.1 collections')
+  .option('--hub-url <url>', "connect this member to a hub: the hub's TAXII discovery URL (…/taxii2/)")
+  .option('--hub-token <token>', 'the bearer token `lianfang hub member add` printed at the hub (or LIANFANG_HUB_TOKEN)')
+  .option('--hub-user <name>', 'HTTP Basic member name instead of a token (password: --hub-password or LIANFANG_HUB_PASSWORD)')
+  .option('--hub-password <password>', 'HTTP Basic password for --hub-user')
+  .option('--hub-poll <ms>', 'how often to pull from and push to the hub, in milliseconds', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 100) throw new InvalidArgumentError('a whole number of milliseconds, 100 or more');
+    return n;
+  }, 2000)
+  .option('--hub-share-collection <id>', 'the hub collection sightings and shares go to (default: the first one this member may write)')
   .action(serveCommand);
 
 program
@@ -126,6 +139,44 @@ program
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
   .action(auditVerifyCommand);
+
+const intel = program.command('intel').description('The sector intel hub: STIX patterns, collections, TAXII');
+const intelPattern = intel.command('pattern').description('STIX 2.1 patterns for scripts: one JSON answer on standard output per line of standard input');
+intelPattern
+  .command('check')
+  .description('Read one STIX 2.1 pattern per line; print {"valid":true} or {"valid":false,"error":"… at column n"} for each (a blank line is invalid)')
+  .action(intelPatternCheckCommand);
+intelPattern
+  .command('match')
+  .description('Read {"pattern":"…","observed":[observed-data and their SCOs]} per line; print {"match":true|false} or {"error":"…"} for each')
+  .action(intelPatternMatchCommand);
+intel
+  .command('collection')
+  .description('TAXII collections')
+  .command('create')
+  .description("Create a TAXII collection and print its id; members not named may neither see nor use it")
+  .argument('<title>', 'the collection title')
+  .option('--read <names...>', "members (or group:NAME, or '*' for every member) who may read it")
+  .option('--write <names...>', "members (or group:NAME, or '*') who may add objects")
+  .option('--description <text>', 'what the collection is for')
+  .option('--alias <alias>', 'a short name')
+  .option('--anonymous', "objects posted here reach other members without created_by_ref (the hub keeps who posted)")
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .action(intelCollectionCreateCommand);
+
+const hub = program.command('hub').description('The sector hub (F-ISAC): its members');
+hub
+  .command('member')
+  .description('Hub members')
+  .command('add')
+  .description('Add a member with HTTP Basic credentials (its name and password) and print its bearer token')
+  .argument('<name>', 'the member name (letters, digits, . _ -)')
+  .requiredOption('--password <password>', 'its HTTP Basic password (12 characters or more)')
+  .option('--group <name>', 'a sharing group it belongs to (repeatable)', collect)
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .action(hubMemberAddCommand);
 
 registerVaultCommands(program);
 

@@ -20,6 +20,8 @@ export interface LiveEvent {
  */
 export interface EventMatcher {
   readonly name: string;
+  /** True while it has nothing to match (no indicators loaded): events are not decoded for it. */
+  readonly idle?: boolean;
   match(event: LiveEvent): Detection[];
 }
 

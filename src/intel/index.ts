@@ -4,3 +4,15 @@
  */
 export { parsePattern, IndicatorMatcher, observationOf, compileComparison } from './pattern/index.js';
 export type { PatternIndicator, MatchedEvent, Pattern, Observation, Comparison, Literal, ObjectPath, Observed } from './pattern/index.js';
+export { matchPattern, observationsFromStix, MAX_MATCH_WORK } from './pattern/index.js';
+export type { TimedObservation } from './pattern/index.js';
+export { intelMigrations, type IntelTables } from './schema.js';
+export { addMember, listMembers, principalOf, MemberPasswords, type HubMember, type IntelPrincipal } from './hub/members.js';
+export { createCollection, listCollections, getCollection, canRead, canWrite, type IntelCollection, type NewCollection } from './hub/collections.js';
+export { addObjects, queryObjects, deleteObject, type AddOutcome, type ObjectQuery, type ObjectPage, type StoredVersion, type StatusDetail } from './stix/store.js';
+export { tlpOf, audienceOf, TLP_MARKINGS, TLP2_MARKING_ID, type TlpLevel } from './stix/tlp.js';
+export { registerTaxiiRoutes, acceptsTaxii, TAXII_MEDIA_TYPE, STIX_MEDIA_TYPE, API_ROOT, type TaxiiDeps } from './taxii/server.js';
+export { findCollection } from './hub/collections.js';
+export { LiveIndicators, patternIndicatorOf } from './live.js';
+export { HubConnector, sightingOf, OUTBOX_ALIAS, type HubConnection, type SyncReport } from './hub/connector.js';
+export { TaxiiClient, TaxiiClientError, type TaxiiAuth, type RemoteCollection, type ObjectsPage } from './taxii/client.js';

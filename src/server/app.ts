@@ -33,6 +33,9 @@ export interface App {
   readonly auth: TokenAuthenticator;
 }
 
+/** The largest request body (TAXII's max_content_length says so to clients). */
+export const BODY_LIMIT = 32 * 1024 * 1024;
+
 const STATUS: Record<LianfangError['category'], number> = { input: 400, not_found: 404, conflict: 409, not_allowed: 403, technical: 500 };
 
 /**
@@ -40,7 +43,7 @@ const STATUS: Record<LianfangError['category'], number> = { input: 400, not_foun
  * /metrics. Capabilities mount their own routes on `app` before it listens.
  */
 export async function createApp(deps: AppDeps): Promise<App> {
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -221,7 +221,8 @@ export class Pipeline {
 
   private async commit(result: BatchResult, last: number): Promise<void> {
     const m = this.deps.metrics;
-    const detections = this.matchers.length > 0 ? [...result.detections, ...this.runMatchers(result.rows)] : result.detections;
+    const active = this.matchers.filter((x) => !x.idle);
+    const detections = active.length > 0 ? [...result.detections, ...this.runMatchers(active, result.rows)] : result.detections;
     const now = new Date();
     let changes: readonly unknown[] = [];
     await this.deps.store.db.transaction().execute(async (tx) => {
@@ -237,11 +238,11 @@ export class Pipeline {
   }
 
   /** Other capabilities' matchers on the events of a batch. */
-  private runMatchers(rows: readonly EventsTable[]): Detection[] {
+  private runMatchers(matchers: readonly EventMatcher[], rows: readonly EventsTable[]): Detection[] {
     const out: Detection[] = [];
     for (const row of rows) {
       const e = { id: row.id, event: JSON.parse(row.event) as IngestedEvent['event'], receivedAt: row.received_at };
-      for (const m of this.matchers) out.push(...m.match(e));
+      for (const m of matchers) out.push(...m.match(e));
     }
     return out;
   }

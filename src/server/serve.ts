@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { recordDetections, registerCaseRoutes } from '../cases/index.js';
 import { systemContext } from '../core/index.js';
 import { registerRuleRoutes } from '../detect/index.js';
+import { HubConnector, LiveIndicators, registerTaxiiRoutes, type HubConnection } from '../intel/index.js';
 import { registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
 import { registerVaultRoutes } from '../vault/index.js';
-import { createApp } from './app.js';
+import { BODY_LIMIT, createApp } from './app.js';
 import { IngestMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { openDataStore } from './store.js';
@@ -27,6 +28,10 @@ export interface ServeOptions {
   /** Vault files whose sites, snapshots and evidence the console shows. */
   readonly vaults?: readonly string[];
   readonly log?: (line: string) => void;
+  /** Run as the sector hub (F-ISAC): members connect by TAXII; sector views. */
+  readonly hub?: boolean;
+  /** A member's link to the hub: pull its intel, push sightings and shares. */
+  readonly hubConnection?: HubConnection;
 }
 
 export interface Running {
@@ -52,6 +57,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   for (const p of report.problems) log(`spool: ${p.where}: ${p.reason}`);
   const metrics = new IngestMetrics();
   const ctx = systemContext();
+  const indicators = new LiveIndicators(store.db, ctx.tenant);
+  const connector = opts.hubConnection
+    ? new HubConnector(store.db, ctx.tenant, opts.hubConnection, { onPulled: () => void indicators.reload(), log })
+    : null;
   const pipeline = new Pipeline({
     store,
     spool,
@@ -60,11 +69,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     ...(opts.timezone ? { timezone: opts.timezone } : {}),
     record: async (db, detections, now) => {
       const r = await recordDetections(db, ctx, detections, now, { audit: false });
+      connector?.noteDetections(detections);
       return [...r.created, ...r.updated];
     },
   });
   const loaded = await pipeline.reloadRules();
   log(`rules: ${loaded.rules} enabled rules loaded${loaded.problems ? ` (${loaded.problems} problems)` : ''}`);
+  await indicators.reload();
+  pipeline.addMatcher(indicators);
+  if (indicators.size > 0) log(`intel: ${indicators.size} indicators live${indicators.problems.length ? ` (${indicators.problems.length} patterns did not load)` : ''}`);
   await pipeline.start();
 
   const accept = async (batch: SpoolInput[]): Promise<{ first: number; last: number }> => {
@@ -73,7 +86,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     return r;
   };
   let listeners: SyslogListeners | null = null;
-  const { app, contextOf } = await createApp({
+  const { app, contextOf, auth } = await createApp({
     store,
     metrics,
     ...(opts.webRoot ? { webRoot: resolve(opts.webRoot) } : {}),
@@ -93,6 +106,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   registerRuleRoutes(app, { store, contextOf, onRulesChanged: async () => void (await pipeline.reloadRules()) });
   registerCaseRoutes(app, { store, contextOf });
   registerVaultRoutes(app, { store, contextOf, vaults: (opts.vaults ?? []).map((v) => resolve(v)) });
+  await registerTaxiiRoutes(app, {
+    db: store.db,
+    tenant: ctx.tenant,
+    bearer: (authorization) => auth.contextOf(authorization),
+    maxContentLength: BODY_LIMIT,
+    ...(opts.hub ? { title: 'Lianfang sector intel hub' } : {}),
+    onAdded: () => void indicators.reload(),
+  });
 
   const host = opts.host ?? '127.0.0.1';
   try {
@@ -107,6 +128,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       );
     }
     await app.listen({ port: opts.http, host });
+    connector?.start();
   } catch (err) {
     await listeners?.close();
     await pipeline.stop();
@@ -128,6 +150,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     drain: () => pipeline.drain(),
     async stop() {
       clearInterval(timer);
+      await connector?.stop();
       await listeners?.close();
       await app.close();
       await pipeline.drain();

@@ -6,3 +6,5 @@ export type { Observed, StixObject } from './observe.js';
 export { IndicatorMatcher, MAX_SEEN_PER_LEAF } from './matcher.js';
 export type { PatternIndicator, MatchedEvent } from './matcher.js';
 export type { Pattern, Observation, Comparison, ComparisonOp, Literal, ObjectPath, PathStep } from './types.js';
+export { matchPattern, observationsFromStix, MAX_MATCH_WORK } from './batch.js';
+export type { TimedObservation } from './batch.js';

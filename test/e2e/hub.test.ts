@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, lianfang, tempDir } from './cli.js';
+
+/** `lianfang serve` as a child process; resolves with its HTTP URL and UDP port once it prints them. */
+function start(args: readonly string[]): Promise<{ child: ChildProcess; http: string; udp?: number; log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--http', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const url = /serving (http:\/\/[0-9.:]+)/.exec(err)?.[1];
+      const syslog = /syslog: (?:udp (\d+)|off)/.exec(err);
+      if (url && syslog) resolve({ child, http: url, ...(syslog[1] ? { udp: Number(syslog[1]) } : {}), log: () => err });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const t = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() - t > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const TAXII = 'application/taxii+json;version=2.1';
+type Json = Record<string, unknown>;
+
+describe('a hub and a member on loopback: intel out by TAXII, an alert at the member, the sighting back', () => {
+  const { dir, cleanup } = tempDir('lianfang-hub-');
+  const hubData = join(dir, 'hub');
+  const memberData = join(dir, 'member');
+  let hub: Awaited<ReturnType<typeof start>>;
+  let member: Awaited<ReturnType<typeof start>>;
+  let hubAdmin: string;
+  let memberAnalyst: string;
+  let collection: string;
+
+  before(async () => {
+    const add = await lianfang(['hub', 'member', 'add', 'bank-a', '--password', 'correct horse battery', '--data', hubData]);
+    assert.equal(add.code, 0, add.stderr);
+    const memberToken = add.stdout.trim();
+    assert.match(memberToken, /^lf_[0-9a-f]{16}_/);
+    const created = await lianfang(['intel', 'collection', 'create', 'Sector indicators', '--read', 'bank-a', '--write', 'bank-a', '--data', hubData]);
+    assert.equal(created.code, 0, created.stderr);
+    collection = created.stdout.trim();
+    assert.match(collection, /^[0-9a-f-]{36}$/);
+    hubAdmin = (await lianfang(['token', 'create', '--role', 'admin', '--name', 'isac-staff', '--data', hubData])).stdout.trim();
+    memberAnalyst = (await lianfang(['token', 'create', '--role', 'analyst', '--name', 'soc', '--data', memberData])).stdout.trim();
+    hub = await start(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
+    member = await start(['--data', memberData, '--syslog-udp', '0', '--no-syslog-tcp', '--hub-url', `${hub.http}/taxii2/`, '--hub-token', memberToken, '--hub-poll', '200']);
+  });
+
+  after(async () => {
+    if (member) await stop(member.child);
+    if (hub) await stop(hub.child);
+    cleanup();
+  });
+
+  it('publishes at the hub, alerts at the member, returns a sighting', async () => {
+    const indicatorId = 'indicator--3f0c8a52-2b7d-4e1a-9c6f-5d4e3b2a1f00';
+    const ip = '203.0.113.77';
+    const publish = await fetch(`${hub.http}/taxii2/intel/collections/${collection}/objects/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hubAdmin}`, 'content-type': TAXII, accept: TAXII },
+      body: JSON.stringify({ objects: [{
+        type: 'indicator', spec_version: '2.1', id: indicatorId, created: '2026-11-01T00:00:00.000Z', modified: '2026-11-01T00:00:00.000Z',
+        name: 'C2 server of a phishing kit', pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z',
+      }] }),
+    });
+    assert.equal(publish.status, 202);
+    assert.equal(((await publish.json()) as Json)['success_count'], 1);
+
+    // The member pulls it (TAXII) and matches it live.
+    const memberApi = async (path: string): Promise<Json> => (await fetch(`${member.http}${path}`, { headers: { authorization: `Bearer ${memberAnalyst}` } })).json() as Promise<Json>;
+    await until('the indicator at the member', async () => {
+      const r = await fetch(`${member.http}/taxii2/intel/collections/${collection}/objects/?match[id]=${indicatorId}`, { headers: { authorization: `Bearer ${memberAnalyst}`, accept: TAXII } });
+      return r.status === 200 && (((await r.json()) as Json)['objects'] as unknown[] | undefined)?.length === 1 ? true : undefined;
+    });
+    // The live matcher reloads after the pull; give an event until it fires.
+    const send = (line: string) => new Promise<void>((resolve, reject) => {
+      const u = createSocket('udp4');
+      u.send(line, member.udp!, '127.0.0.1', (err) => (u.close(), err ? reject(err) : resolve()));
+    });
+    const alert = await until('the alert at the member', async () => {
+      await send(`<134>Nov 21 10:00:00 fw01 CEF:0|Lianfang|e2e|1|100|outbound|5|src=10.1.2.3 dst=${ip} dpt=443`);
+      await new Promise((r) => setTimeout(r, 300));
+      const page = await memberApi(`/api/v1/alerts?rule_id=ioc:${indicatorId}`);
+      const items = page['items'] as Json[] | undefined;
+      return items && items.length > 0 ? items[0] : undefined;
+    });
+    assert.equal(alert['rule_title'], 'C2 server of a phishing kit');
+
+    // The sighting flows back to the hub, attributed there to the member that sent it.
+    const sighting = await until('the sighting at the hub', async () => {
+      const r = await fetch(`${hub.http}/taxii2/intel/collections/${collection}/objects/?match[type]=sighting`, { headers: { authorization: `Bearer ${hubAdmin}`, accept: TAXII } });
+      const objs = (((await r.json()) as Json)['objects'] as Json[] | undefined) ?? [];
+      return objs.find((o) => o['sighting_of_ref'] === indicatorId);
+    });
+    assert.ok(Number(sighting['count']) >= 1);
+  });
+});
