@@ -15,7 +15,51 @@ export type IntelTables = {
   stix_audience: AudienceTable;
   taxii_status: StatusTable;
   taxii_sync: SyncTable;
+  intel_values: ValueTable;
+  intel_sightings: SightingTable;
+  intel_sector_alerts: SectorAlertTable;
 };
+
+/** Which objects (and which members' objects) carry a value: correlation and lead time. */
+export interface ValueTable {
+  tenant: string;
+  /** `ipv4-addr:value=203.0.113.7`, hashes and names case-folded. */
+  value_key: string;
+  object_id: string;
+  /** The member who shared (indicator) or sighted (sighting) it; '' for the hub itself. */
+  member: string;
+  kind: string;
+  first_at: string;
+}
+
+/** A sighting (or a false-positive report) a member sent, by the indicator it names. */
+export interface SightingTable {
+  tenant: string;
+  sighting_id: string;
+  indicator_id: string;
+  member: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  received_at: string;
+  false_positive: number;
+}
+
+/** Several members sighting one indicator within the window: the hub's sector alert. */
+export interface SectorAlertTable {
+  id: string;
+  tenant: string;
+  indicator_id: string;
+  indicator_name: string;
+  /** JSON array of member names. */
+  members: string;
+  sightings: number;
+  first_seen: string;
+  last_seen: string;
+  created_at: string;
+  updated_at: string;
+  status: string;
+}
 
 type Serial = ColumnType<number | string, never, never>;
 type BigInt = ColumnType<number | string, number, number>;
@@ -194,8 +238,52 @@ async function createObjectTables(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+async function createLedgerTables(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('intel_values')
+    .addColumn('tenant', 'varchar(200)', (c) => c.notNull())
+    .addColumn('value_key', 'varchar(1000)', (c) => c.notNull())
+    .addColumn('object_id', 'varchar(300)', (c) => c.notNull())
+    .addColumn('member', 'varchar(200)', (c) => c.notNull())
+    .addColumn('kind', 'varchar(20)', (c) => c.notNull())
+    .addColumn('first_at', TS, (c) => c.notNull())
+    .addPrimaryKeyConstraint('intel_values_pk', ['tenant', 'value_key', 'object_id', 'member', 'kind'])
+    .execute();
+  await db.schema.createIndex('intel_values_object').on('intel_values').columns(['tenant', 'object_id']).execute();
+  await db.schema
+    .createTable('intel_sightings')
+    .addColumn('tenant', 'varchar(200)', (c) => c.notNull())
+    .addColumn('sighting_id', 'varchar(300)', (c) => c.notNull())
+    .addColumn('indicator_id', 'varchar(300)', (c) => c.notNull())
+    .addColumn('member', 'varchar(200)', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addColumn('first_seen', TS, (c) => c.notNull())
+    .addColumn('last_seen', TS, (c) => c.notNull())
+    .addColumn('received_at', TS, (c) => c.notNull())
+    .addColumn('false_positive', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('intel_sightings_pk', ['tenant', 'sighting_id', 'indicator_id'])
+    .execute();
+  await db.schema.createIndex('intel_sightings_indicator').on('intel_sightings').columns(['tenant', 'indicator_id', 'last_seen']).execute();
+  await db.schema
+    .createTable('intel_sector_alerts')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('tenant', 'varchar(200)', (c) => c.notNull())
+    .addColumn('indicator_id', 'varchar(300)', (c) => c.notNull())
+    .addColumn('indicator_name', 'text', (c) => c.notNull())
+    .addColumn('members', 'text', (c) => c.notNull())
+    .addColumn('sightings', 'integer', (c) => c.notNull())
+    .addColumn('first_seen', TS, (c) => c.notNull())
+    .addColumn('last_seen', TS, (c) => c.notNull())
+    .addColumn('created_at', TS, (c) => c.notNull())
+    .addColumn('updated_at', TS, (c) => c.notNull())
+    .addColumn('status', 'varchar(20)', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('intel_sector_alerts_indicator').on('intel_sector_alerts').columns(['tenant', 'indicator_id']).execute();
+}
+
 /** The intel capability's schema, for `migrate(store, [intelMigrations, …])`. */
 export const intelMigrations: MigrationSet = {
   'intel/0001_hub': { up: createHubTables } satisfies Migration,
   'intel/0002_stix_objects': { up: createObjectTables } satisfies Migration,
+  'intel/0003_ledger': { up: createLedgerTables } satisfies Migration,
 };

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { recordDetections, registerCaseRoutes } from '../cases/index.js';
 import { systemContext } from '../core/index.js';
 import { registerRuleRoutes } from '../detect/index.js';
-import { HubConnector, LiveIndicators, registerTaxiiRoutes, type HubConnection } from '../intel/index.js';
+import { HubConnector, LiveIndicators, registerIntelRoutes, registerTaxiiRoutes, type HubConnection } from '../intel/index.js';
 import { registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
 import { registerVaultRoutes } from '../vault/index.js';
 import { BODY_LIMIT, createApp } from './app.js';
@@ -113,6 +113,13 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     maxContentLength: BODY_LIMIT,
     ...(opts.hub ? { title: 'Lianfang sector intel hub' } : {}),
     onAdded: () => void indicators.reload(),
+    onSectorAlert: (alerts) => {
+      for (const a of alerts) log(`intel: sector alert — ${a.indicatorName} sighted by ${a.members.length} members (${a.members.join(', ')})`);
+    },
+  });
+  registerIntelRoutes(app, {
+    store, contextOf, ...(opts.hub ? { hub: true } : {}),
+    ...(connector ? { hubStatus: () => ({ url: opts.hubConnection!.url, last_sync: connector.lastSync, last_error: connector.lastError }) } : {}),
   });
 
   const host = opts.host ?? '127.0.0.1';

@@ -4,6 +4,7 @@ import type { Database } from '../../store/index.js';
 import { addObjects } from '../stix/store.js';
 import { TaxiiClient, type TaxiiAuth } from '../taxii/client.js';
 import { createCollection, findCollection, type IntelCollection } from './collections.js';
+import { recordIntel } from './ledger.js';
 import { intelDb } from './members.js';
 
 export interface HubConnection {
@@ -134,6 +135,7 @@ export class HubConnector {
         const cursor = await this.cursor(url, 'pull');
         for await (const page of client.pull(rc.id, { ...(cursor ? { addedAfter: cursor } : {}), limit: 1000 })) {
           const r = await addObjects(this.db, this.tenant, local, page.objects, { postedBy: '', origin: url });
+          await recordIntel(this.db, this.tenant, '', r.added);
           pulled += r.successes.length;
           failed += r.failures.length;
           for (const f of r.failures) this.hooks.log?.(`hub pull ${url}: ${f.message ?? f.id}`);

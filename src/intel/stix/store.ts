@@ -18,6 +18,15 @@ export interface StatusDetail {
 export interface AddOutcome {
   readonly successes: StatusDetail[];
   readonly failures: StatusDetail[];
+  /** The versions this call stored (not those already there), for correlation and credit. */
+  readonly added: AddedVersion[];
+}
+
+export interface AddedVersion {
+  readonly id: string;
+  readonly type: string;
+  readonly dateAdded: string;
+  readonly object: StixJson;
 }
 
 export interface AddOptions {
@@ -76,6 +85,7 @@ const INSERT_CHUNK = 200;
 export async function addObjects(db: Kysely<Database>, tenant: string, collection: IntelCollection, objects: readonly unknown[], opts: AddOptions): Promise<AddOutcome> {
   const successes: StatusDetail[] = [];
   const failures: StatusDetail[] = [];
+  const added: AddedVersion[] = [];
   const now = (opts.clock?.now() ?? new Date());
   const byIdentity = await membersByIdentity(db, tenant);
   interface Pending { id: string; type: string; specVersion: string; versionText: string; version: string; obj: StixJson }
@@ -130,15 +140,19 @@ export async function addObjects(db: Kysely<Database>, tenant: string, collectio
       });
       const inserted = await tx.insertInto('stix_objects').values(rows).returning(['seq', 'id', 'version_text']).execute();
       const audienceRows: { seq: number; principal: string }[] = [];
-      inserted.forEach((r, j) => {
+      // RETURNING order is not promised: pair rows back by id and version.
+      const index = new Map(rows.map((row, j) => [`${row.id}\u0000${row.version_text}`, j]));
+      inserted.forEach((r) => {
+        const j = index.get(`${r.id}\u0000${r.version_text}`)!;
         successes.push({ id: r.id, version: r.version_text });
+        added.push({ id: r.id, type: chunk[j]!.type, dateAdded: rows[j]!.date_added, object: chunk[j]!.obj });
         const a = audiences[j]!;
         if (!a.open) for (const principal of a.principals) audienceRows.push({ seq: Number(r.seq), principal });
       });
       for (let k = 0; k < audienceRows.length; k += 500) await tx.insertInto('stix_audience').values(audienceRows.slice(k, k + 500)).execute();
     }
   });
-  return { successes, failures };
+  return { successes, failures, added };
 }
 
 /** The rows this principal may see: open ones, or ones naming the member or its groups. */

@@ -7,6 +7,7 @@ import { MemberPasswords, principalOf, type IntelPrincipal } from '../hub/member
 import { addObjects, deleteObject, queryObjects, type ObjectQuery, type StoredVersion } from '../stix/store.js';
 import { nextDateAdded } from '../stix/time.js';
 import { getStatus, saveStatus } from './status.js';
+import { recordIntel, type LedgerOptions, type SectorAlert } from '../hub/ledger.js';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -25,6 +26,9 @@ export interface TaxiiDeps {
   readonly clock?: Clock;
   /** Told after objects are stored (the live matcher reloads its indicators). */
   readonly onAdded?: (collectionId: string, count: number) => void;
+  /** Sector alert threshold and window. */
+  readonly ledger?: LedgerOptions;
+  readonly onSectorAlert?: (alerts: readonly SectorAlert[]) => void;
 }
 
 class TaxiiError extends Error {
@@ -243,6 +247,8 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiDeps)
       const me = who(req);
       const outcome = await addObjects(deps.db, deps.tenant, c, body.objects, { postedBy: me.member ?? '', ...(deps.clock ? { clock: deps.clock } : {}) });
       const status = await saveStatus(deps.db, deps.tenant, c.id, me.member ?? '', requestTimestamp, outcome);
+      const raised = await recordIntel(deps.db, deps.tenant, me.member ?? '', outcome.added, deps.ledger);
+      if (raised.length > 0) deps.onSectorAlert?.(raised);
       if (outcome.successes.length > 0) deps.onAdded?.(c.id, outcome.successes.length);
       return send(reply, 202, status);
     });
