@@ -19,3 +19,7 @@ export { TaxiiClient, TaxiiClientError, type TaxiiAuth, type RemoteCollection, t
 export { recordIntel, valuesOfPattern, isKnownBenign, correlate, listSectorAlerts, MAX_CORRELATIONS_PER_VALUE, type SectorAlert, type Correlation, type LedgerOptions } from './hub/ledger.js';
 export { agedIndicators, decayScore, creditLedger, CREDIT_POINTS, HALF_LIFE_DAYS, type AgedIndicator, type CreditStanding } from './hub/credit.js';
 export { registerIntelRoutes, type IntelRoutesDeps } from './routes.js';
+export {
+  fileDisclosure, listDisclosures, getDisclosure, changeDisclosure, acknowledgeDisclosure, publishDue, DISCLOSURE_TRANSITIONS, VULNERABILITY_COLLECTION_ALIAS,
+  type Disclosure, type DisclosureState, type NewDisclosure, type DisclosureChange, type Recipient,
+} from './disclosure/disclosures.js';

@@ -5,6 +5,16 @@ import { listCollections } from './hub/collections.js';
 import { agedIndicators, CREDIT_POINTS, creditLedger } from './hub/credit.js';
 import { correlate, listSectorAlerts } from './hub/ledger.js';
 import { intelDb, listMembers, principalOf } from './hub/members.js';
+import { acknowledgeDisclosure, changeDisclosure, fileDisclosure, getDisclosure, listDisclosures, type Disclosure, type DisclosureState } from './disclosure/disclosures.js';
+
+function disclosureJson(d: Disclosure): Record<string, unknown> {
+  return {
+    id: d.id, number: d.number, title: d.title, description: d.description, reporter: d.reporter, filed_by: d.filedBy, vendor: d.vendor, product: d.product,
+    affected_versions: d.affectedVersions, cve: d.cve, cvss: d.cvss, state: d.state, embargo_until: d.embargoUntil, vendor_contact: d.vendorContact,
+    recipients: d.recipients.map((r) => ({ member: r.member, acked_at: r.ackedAt, patched_at: r.patchedAt })), fixed_version: d.fixedVersion,
+    stix_id: d.stixId, created_at: d.createdAt, updated_at: d.updatedAt, history: d.history,
+  };
+}
 
 export interface IntelRoutesDeps {
   readonly store: Store;
@@ -111,5 +121,66 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
     if (who.member === null) throw new NotAllowedError('LEDGER_PRIVATE', 'the contribution ledger is the hub’s; a member token sees its own standing');
     const mine = all.find((s) => s.member === who.member);
     return { points: CREDIT_POINTS, members: all.length, items: mine ? [json(mine)] : [] };
+  });
+
+  app.post('/api/v1/intel/disclosures', {
+    schema: {
+      ...tag, summary: 'File a vulnerability report (a member or hub staff, on behalf of the researcher named in reporter)',
+      body: {
+        type: 'object', required: ['title', 'description', 'reporter', 'vendor', 'product'], additionalProperties: false,
+        properties: {
+          title: { type: 'string' }, description: { type: 'string' }, reporter: { type: 'string' }, vendor: { type: 'string' }, product: { type: 'string' },
+          affected_versions: { type: 'string' }, cve: { type: 'string' }, cvss: { type: 'number' },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const ctx = deps.contextOf(req);
+    const b = req.body as { title: string; description: string; reporter: string; vendor: string; product: string; affected_versions?: string; cve?: string; cvss?: number };
+    const d = await fileDisclosure(db, ctx, {
+      title: b.title, description: b.description, reporter: b.reporter, vendor: b.vendor, product: b.product,
+      ...(b.affected_versions !== undefined ? { affectedVersions: b.affected_versions } : {}), ...(b.cve !== undefined ? { cve: b.cve } : {}), ...(b.cvss !== undefined ? { cvss: b.cvss } : {}),
+    });
+    return reply.status(201).send(disclosureJson(d));
+  });
+
+  app.get('/api/v1/intel/disclosures', { schema: { ...tag, summary: 'Vulnerability disclosures: all for hub staff; for a member, what it filed or was routed' } }, async (req) => {
+    const ctx = deps.contextOf(req);
+    return { items: (await listDisclosures(db, ctx)).map(disclosureJson) };
+  });
+
+  app.get('/api/v1/intel/disclosures/:id', { schema: { ...tag, summary: 'One disclosure with its history' } }, async (req) => {
+    const ctx = deps.contextOf(req);
+    return disclosureJson(await getDisclosure(db, ctx, (req.params as { id: string }).id));
+  });
+
+  app.post('/api/v1/intel/disclosures/:id/transition', {
+    schema: {
+      ...tag, summary: 'Triage, route (recipients, vendor contact, embargo), track to a fix, or close a disclosure (hub staff)',
+      body: {
+        type: 'object', required: ['to'], additionalProperties: false,
+        properties: {
+          to: { type: 'string', enum: ['triaged', 'routed', 'fixing', 'fixed', 'published', 'rejected', 'duplicate'] }, note: { type: 'string' },
+          recipients: { type: 'array', items: { type: 'string' } }, vendor_contact: { type: 'string' }, embargo_until: { type: 'string' }, fixed_version: { type: 'string' },
+        },
+      },
+    },
+  }, async (req) => {
+    const ctx = deps.contextOf(req);
+    const b = req.body as { to: DisclosureState; note?: string; recipients?: string[]; vendor_contact?: string; embargo_until?: string; fixed_version?: string };
+    const d = await changeDisclosure(db, ctx, (req.params as { id: string }).id, {
+      to: b.to, ...(b.note !== undefined ? { note: b.note } : {}), ...(b.recipients ? { recipients: b.recipients } : {}),
+      ...(b.vendor_contact !== undefined ? { vendorContact: b.vendor_contact } : {}), ...(b.embargo_until !== undefined ? { embargoUntil: b.embargo_until } : {}),
+      ...(b.fixed_version !== undefined ? { fixedVersion: b.fixed_version } : {}),
+    });
+    return disclosureJson(d);
+  });
+
+  app.post('/api/v1/intel/disclosures/:id/acknowledge', {
+    schema: { ...tag, summary: 'A routed member acknowledges the report, or says it has patched', body: { type: 'object', additionalProperties: false, properties: { patched: { type: 'boolean' } } } },
+  }, async (req) => {
+    const ctx = deps.contextOf(req);
+    const b = (req.body ?? {}) as { patched?: boolean };
+    return disclosureJson(await acknowledgeDisclosure(db, ctx, (req.params as { id: string }).id, b.patched === true));
   });
 }

@@ -1,5 +1,6 @@
 import { PostgresAdapter, type ColumnType, type Kysely, type Migration } from 'kysely';
 import type { MigrationSet } from '../store/index.js';
+import { disclosureMigrations } from './disclosure/disclosures.js';
 
 /**
  * The intel capability's tables: hub members and sharing groups, TAXII collections, the STIX
@@ -286,4 +287,5 @@ export const intelMigrations: MigrationSet = {
   'intel/0001_hub': { up: createHubTables } satisfies Migration,
   'intel/0002_stix_objects': { up: createObjectTables } satisfies Migration,
   'intel/0003_ledger': { up: createLedgerTables } satisfies Migration,
+  ...disclosureMigrations,
 };

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { recordDetections, registerCaseRoutes } from '../cases/index.js';
 import { systemContext } from '../core/index.js';
 import { registerRuleRoutes } from '../detect/index.js';
-import { HubConnector, LiveIndicators, registerIntelRoutes, registerTaxiiRoutes, type HubConnection } from '../intel/index.js';
+import { HubConnector, LiveIndicators, publishDue, registerIntelRoutes, registerTaxiiRoutes, type HubConnection } from '../intel/index.js';
 import { registerIngestRoutes, Spool, startSyslogListeners, type SpoolInput, type SyslogListeners } from '../ingest/index.js';
 import { registerVaultRoutes } from '../vault/index.js';
 import { BODY_LIMIT, createApp } from './app.js';
@@ -145,6 +145,13 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   }
   const timer = setInterval(() => metrics.sample(), 1000);
   timer.unref();
+  // Disclosures whose embargo has ended go out as STIX vulnerabilities, checked each minute.
+  const publish = (): void => void publishDue(store.db, ctx.tenant).then((done) => {
+    for (const d of done) log(`intel: ${d.number} published as ${d.stixId} (embargo ended)`);
+  }, (err: unknown) => log(`intel: publishing disclosures failed: ${err instanceof Error ? err.message : String(err)}`));
+  publish();
+  const embargoTimer = setInterval(publish, 60_000);
+  embargoTimer.unref();
   const address = app.server.address();
   const http = typeof address === 'object' && address ? address.port : opts.http;
   return {
@@ -157,6 +164,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     drain: () => pipeline.drain(),
     async stop() {
       clearInterval(timer);
+      clearInterval(embargoTimer);
       await connector?.stop();
       await listeners?.close();
       await app.close();
