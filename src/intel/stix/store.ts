@@ -92,7 +92,8 @@ export async function addObjects(db: Kysely<Database>, tenant: string, collectio
   const pending: Pending[] = [];
   const seen = new Set<string>();
   objects.forEach((obj, i) => {
-    const problems = checkStixObject(obj);
+    // A bundle is a wrapper, not an object to store: its objects belong in the envelope.
+    const problems = isBundle(obj) ? [{ path: '/type', message: "a bundle cannot be stored as an object; post its 'objects' instead" }] : checkStixObject(obj);
     const o = (typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? obj : {}) as StixJson;
     const id = typeof o['id'] === 'string' ? o['id'] : `objects[${i}]`;
     if (problems.length > 0) {
@@ -153,6 +154,10 @@ export async function addObjects(db: Kysely<Database>, tenant: string, collectio
     }
   });
   return { successes, failures, added };
+}
+
+function isBundle(obj: unknown): boolean {
+  return typeof obj === 'object' && obj !== null && (obj as Record<string, unknown>)['type'] === 'bundle';
 }
 
 /** The rows this principal may see: open ones, or ones naming the member or its groups. */

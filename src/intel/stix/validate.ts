@@ -32,7 +32,7 @@ import { parsePattern } from '../pattern/parse.js';
  *   schemas' `^([a-z][a-z0-9_]{2,249})|id$` is unanchored, so they take 'abc-DEF' or 'X-id';
  * - description is a string, language-content contents values are dictionaries, a
  *   marking-definition with a definition_type has a definition, a TLP 1.0 definition has its
- *   `tlp` level, marking-definition custom definition types are any other name.
+ *   `tlp` level.
  * Where the schemas are wrong and the builtin follows the specification:
  * - a granular marking with only `lang` is valid (the schema requires marking_ref);
  * - IPv4-mapped IPv6 addresses ('::ffff:192.0.2.1') are valid (the schema's regex has 'd'
@@ -40,10 +40,13 @@ import { parsePattern } from '../pattern/parse.js';
  * - a process with only created_time, a registry key with only modified_time, a
  *   windows-process-ext with only integrity_level are valid (the schemas list other names);
  * - http-request-ext request_header values may be strings (the specification's own example);
- * - custom types and observed-data embedded objects whose type merely contains an SCO name
- *   ('x-my-file') are custom (the schema's alternation is unanchored);
- * - custom objects inside a bundle (the bundle schema's oneOf of core and
- *   cyber-observable-core matches both for every custom SDO, so it rejects them all).
+ * - an observed-data embedded object whose type merely contains an SCO name ('x-my-file') is
+ *   custom, and a definition_type like 'x-tlp' is a custom marking type (the schemas'
+ *   alternations `^artifact|…|file|…` and `^(statement)|(tlp)$` are unanchored);
+ * - bundles: bundle.json's item union lacks grouping, incident, location, note, opinion and
+ *   extension-definition, and its oneOf of core and cyber-observable-core matches both for
+ *   any SDO it does not list, so it refuses those and every custom SDO. The schema validator
+ *   below therefore checks a bundle's envelope, then each object against its own type.
  */
 
 /** One thing wrong with a STIX object. */
@@ -141,6 +144,7 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-f
 const ID_TYPE = /^[a-z][a-z0-9-]+[a-z0-9]$/;
 const OBJECT_TYPE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-?$/;
 const PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}$/;
+const MILLIS = /\.\d{3,}Z$/;
 const HEX_NAME = /^[a-z][a-z0-9_]{0,245}_hex$/;
 const BIN_NAME = /^[a-z][a-z0-9_]{0,245}_bin$/;
 const HEX = /^(?:[a-fA-F0-9]{2})+$/;
@@ -265,7 +269,7 @@ const CAPEC_ID = /^CAPEC-\d+$/;
 // ---------------------------------------------------------------------------------------------
 // Checkers: one per property kind. They check a present value; absence is the shape's business.
 
-const any: Check = () => undefined;
+const anything: Check = () => undefined;
 
 const str: Check = (v, at, cx) => {
   if (typeof v !== 'string') fail(cx, at, `${nm(cx, at)} must be a string; got ${got(v)}`);
@@ -304,7 +308,7 @@ const ts: Check = (v, at, cx) => {
 /** created and modified: to the millisecond at least (core.json). */
 const tsMillis: Check = (v, at, cx) => {
   if (!isTimestamp(v)) ts(v, at, cx);
-  else if (!/\.\d{3,}Z$/.test(v)) fail(cx, at, `${nm(cx, at)} must be precise to the millisecond (like 2016-05-12T08:17:27.000Z); got ${got(v)}`);
+  else if (!MILLIS.test(v)) fail(cx, at, `${nm(cx, at)} must be precise to the millisecond (like 2016-05-12T08:17:27.000Z); got ${got(v)}`);
 };
 
 /** windows-pebinary-ext time_date_stamp: to the second, no fraction. */
@@ -396,8 +400,9 @@ function checkShape(o: Json, at: string, cx: Cx, s: Shape): void {
     if (cx.out.length > MAX_PROBLEMS) return;
     const p = ptr(at, k);
     const v = o[k];
-    if (s.named && !namedOk(k, v, p, cx)) continue;
     const c = s.props.get(k);
+    // A name in the table is a valid name: only custom names need the name rules.
+    if (s.named && !namedOk(k, v, p, cx, c !== undefined)) continue;
     if (c) c(v, p, cx);
     else if (s.closed) fail(cx, p, `${nm(cx, p)} is not a property here; expected one of ${quoted([...s.props.keys()])}`);
     else if (s.named) customValue(k, v, p, cx);
@@ -408,12 +413,12 @@ function checkShape(o: Json, at: string, cx: Cx, s: Shape): void {
 }
 
 /** The rules for every property name and value (properties.json); false when reported. */
-function namedOk(k: string, v: unknown, at: string, cx: Cx): boolean {
-  if (k !== 'id' && !(k.length <= 250 && PROPERTY_NAME.test(k))) {
+function namedOk(k: string, v: unknown, at: string, cx: Cx, known: boolean): boolean {
+  if (!known && k !== 'id' && !(k.length <= 250 && PROPERTY_NAME.test(k))) {
     fail(cx, at, `property name '${clip(k, 60)}' must be 3 to 250 characters of a-z, 0-9 and _, starting with a letter`);
     return false;
   }
-  if (RESERVED.has(k)) {
+  if (!known && RESERVED.has(k)) {
     fail(cx, at, `'${k}' is reserved by STIX 2.1 and may not be used`);
     return false;
   }
@@ -442,7 +447,7 @@ function nested(s: Shape, what = 'an object'): Check {
 }
 
 /** A dictionary (dictionary.json): at least one key, keys of [a-zA-Z0-9_-], no null values. */
-function dict(value: Check = any, key: RegExp = DICT_KEY, keyWhat = 'up to 250 characters of a-z, A-Z, 0-9, _ and -'): Check {
+function dict(value: Check = anything, key: RegExp = DICT_KEY, keyWhat = 'up to 250 characters of a-z, A-Z, 0-9, _ and -'): Check {
   return (v, at, cx) => {
     if (!isObject(v)) return fail(cx, at, `${nm(cx, at)} must be a dictionary; got ${got(v)}`);
     const keys = Object.keys(v);
@@ -656,8 +661,8 @@ function only1(a: string, b: string): (o: Json, at: string, cx: Cx) => void {
   return (o, at, cx) => {
     const ha = Object.hasOwn(o, a);
     const hb = Object.hasOwn(o, b);
-    if (ha && hb) fail(cx, ptr(at, b), `'${b}' may not be given together with '${a}'`);
-    else if (!ha && !hb) fail(cx, at, `one of '${a}' or '${b}' is required`);
+    if (ha && hb) fail(cx, ptr(at, b), `${nm(cx, ptr(at, b))} may not be given together with '${a}'`);
+    else if (!ha && !hb) fail(cx, at, `${at === cx.base ? 'the object' : nm(cx, at)} needs one of '${a}' or '${b}'`);
   };
 }
 
@@ -684,7 +689,7 @@ const observedRef: Check = (v, at, cx) => {
   anyRef(v, at, cx);
   const t = typeof v === 'string' ? idType(v) : undefined;
   const k = t === undefined ? undefined : TYPES.get(t)?.kind;
-  if (k !== undefined && k !== 'sco' && k !== 'sro') fail(cx, at, `${nm(cx, at)} must refer to an SCO or SRO, not ${an(t ?? '')}; got ${got(v)}`);
+  if (t === 'bundle' || (k !== undefined && k !== 'sco' && k !== 'sro')) fail(cx, at, `${nm(cx, at)} must refer to an SCO or SRO, not ${an(t ?? '')}; got ${got(v)}`);
 };
 
 /** observed-data objects (deprecated): a dictionary of SCOs, checked as such. */
@@ -786,7 +791,7 @@ const anyInt = int();
 const FILE_EXTENSIONS = new Map<string, Shape>([
   ['ntfs-ext', shape({ sid: str, alternate_data_streams: list(nested(shape({ name: str, hashes: hashesAny, size: int0 }, { required: ['name'] }))) }, { named: true, anyOf: ['sid', 'alternate_data_streams'] })],
   ['raster-image-ext', shape(
-    { image_height: anyInt, image_width: anyInt, bits_per_pixel: anyInt, image_compression_algorithm: any, exif_tags: dict((v, at, cx) => (typeof v === 'string' || Number.isInteger(v) ? undefined : fail(cx, at, `${nm(cx, at)} must be a string or an integer; got ${got(v)}`)), /^[A-Z][a-zA-Z0-9_-]+$/, 'an EXIF tag name') },
+    { image_height: anyInt, image_width: anyInt, bits_per_pixel: anyInt, image_compression_algorithm: anything, exif_tags: dict((v, at, cx) => (typeof v === 'string' || Number.isInteger(v) ? undefined : fail(cx, at, `${nm(cx, at)} must be a string or an integer; got ${got(v)}`)), /^[A-Z][a-zA-Z0-9_-]+$/, 'an EXIF tag name') },
     { named: true, anyOf: ['image_height', 'image_width', 'bits_per_pixel', 'image_compression_algorithm', 'exif_tags'] },
   )],
   ['pdf-ext', shape({ version: str, is_optimized: bool, document_info_dict: dict(str), pdfid0: str, pdfid1: str }, { named: true, anyOf: ['version', 'is_optimized', 'document_info_dict', 'pdfid0', 'pdfid1'] })],
@@ -1086,7 +1091,7 @@ function tlp2(o: Json, at: string, cx: Cx): void {
 const MARKING_DEFINITION = shape(
   {
     type: checkedApart, id: checkedApart, spec_version: specVersion, name: str, created: ts, created_by_ref: ref(['identity']), external_references: list(nested(EXTERNAL_REFERENCE)),
-    object_marking_refs: list(ref(['marking-definition'])), granular_markings: list(nested(GRANULAR_MARKING)), extensions: extensions(new Map(), true), definition_type: str, definition: any,
+    object_marking_refs: list(ref(['marking-definition'])), granular_markings: list(nested(GRANULAR_MARKING)), extensions: extensions(new Map(), true), definition_type: str, definition: anything,
   },
   { required: ['id', 'spec_version', 'created'], rules: all(markingRule, checkSelectors) },
 );
@@ -1244,8 +1249,7 @@ export function checkStixObjectWithSchemas(obj: unknown, schemas: SchemaValidato
 
 /**
  * Loads every *.json schema under `dir` (a checkout of cti-stix2-json-schemas' `schemas/`).
- * Ajv, ajv-formats and RE2 are imported here, so the builtin costs nothing of them. Patterns
- * run on RE2: the schemas' type pattern backtracks exponentially in JavaScript's engine.
+ * Ajv, ajv-formats and RE2 are imported here, so the builtin costs nothing of them.
  */
 export async function loadStixSchemas(dir: string): Promise<SchemaValidator> {
   const started = performance.now();
@@ -1261,10 +1265,24 @@ export async function loadStixSchemas(dir: string): Promise<SchemaValidator> {
     strictTypes: false,
     strictTuples: false,
     strictRequired: false,
-    code: { regExp: Object.assign((pattern: string, flags: string) => new RE2(pattern, flags), { code: 'new RE2' }) },
+    code: { regExp: Object.assign(regExpFor, { code: 'regExpFor' }) },
   });
   formats.default.default(ajv);
   ajv.addFormat('idn-hostname', isHostname);
+  // The schemas' type and extension-name patterns (`^([a-z][a-z0-9]*)+…`) backtrack
+  // exponentially in V8 (28 characters: 3 s). RE2 is linear but makes a check ten times
+  // slower (0.16 ms an indicator), so only patterns with a repeated group, where blow-ups
+  // live, go to RE2; the rest (fixed strings, bounded character classes) stay in V8.
+  function regExpFor(pattern: string, flags: string): { test(s: string): boolean } {
+    if (!/\)[*+{]/.test(pattern)) {
+      try {
+        return new RegExp(pattern, flags);
+      } catch {
+        // an escape V8's unicode mode refuses ('\-'): RE2 reads it
+      }
+    }
+    return new RE2(pattern, flags);
+  }
   const byFile = new Map<string, AnySchemaObject>();
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -1305,7 +1323,11 @@ class OasisSchemas implements SchemaValidator {
 
   validate(obj: unknown): StixProblem[] {
     const out: StixProblem[] = [];
-    this.one(obj, '', out, true);
+    try {
+      this.one(obj, '', out, true);
+    } catch (e) {
+      out.push({ path: '', message: `schema: the object could not be read: ${e instanceof Error ? e.message : String(e)}` });
+    }
     return out;
   }
 
@@ -1366,7 +1388,10 @@ function schemaFileFor(o: Readonly<Record<string, unknown>>, top = true): string
 function convert(errors: readonly ErrorObject[], at: string, file: string, out: StixProblem[]): void {
   const seenHere = new Set<string>();
   for (const e of errors) {
-    if (out.length > MAX_PROBLEMS) break;
+    if (out.length >= MAX_PROBLEMS) {
+      if (out.length === MAX_PROBLEMS) out.push({ path: '', message: `schema: more than ${MAX_PROBLEMS} problems; the rest are not listed` });
+      return;
+    }
     let path = at + e.instancePath;
     const p = e.params as Record<string, unknown>;
     const child = e.keyword === 'required' ? p['missingProperty'] : e.keyword === 'additionalProperties' ? p['additionalProperty'] : e.keyword === 'propertyNames' ? p['propertyName'] : undefined;

@@ -253,10 +253,12 @@ describe('TAXII 2.1 server over a real socket', () => {
       const good = indicator(20);
       const badTime = indicator(21, { valid_from: 'yesterday' });
       const badId = { ...indicator(22), id: 'indicator--123' };
-      const r = await call('POST', `${ROOT}collections/${sector.id}/objects/`, { body: { objects: [good, badTime, badId, 'not an object'] } });
+      const nested = { type: 'bundle', id: 'bundle--5d0092c5-5f74-4287-9642-33f4c354e56d', objects: [indicator(23)] };
+      const r = await call('POST', `${ROOT}collections/${sector.id}/objects/`, { body: { objects: [good, badTime, badId, 'not an object', nested] } });
       assert.equal(r.status, 202);
       assert.equal(r.json['success_count'], 1);
-      assert.equal(r.json['failure_count'], 3);
+      assert.equal(r.json['failure_count'], 4);
+      assert.match(String((r.json['failures'] as Json[])[3]!['message']), /bundle cannot be stored/);
       const failures = r.json['failures'] as Json[];
       assert.equal(failures[0]!['id'], badTime['id']);
       assert.match(String(failures[0]!['message']), /objects\[1\].*valid_from/);
