@@ -1,8 +1,8 @@
 import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
 import type { Observed, StixObject } from './observe.js';
-import { pathText } from './parse.js';
-import type { Comparison, Literal, ObjectPath, Observation, Pattern, PathStep } from './types.js';
+import { canonical, HASH_NAMES } from './canonical.js';
+import type { Observation, Pattern } from './types.js';
 
 /**
  * One observation as STIX 2.1 observed-data gives it: the objects seen, the window they were
@@ -412,44 +412,3 @@ function copy(v: unknown, fixups: Fixup[]): unknown {
   return out;
 }
 
-// ---- the live matcher's canonical forms (matcher.ts), so both answer alike ----
-
-const HASH_NAMES: Record<string, string> = { md5: 'MD5', 'sha-1': 'SHA-1', sha1: 'SHA-1', 'sha-256': 'SHA-256', sha256: 'SHA-256', 'sha-512': 'SHA-512', sha512: 'SHA-512', 'sha-384': 'SHA-384', 'sha3-256': 'SHA3-256', 'sha3-512': 'SHA3-512', ssdeep: 'SSDEEP', tlsh: 'TLSH', imphash: 'IMPHASH' };
-
-function canonical(o: Observation): Observation {
-  switch (o.k) {
-    case 'observe':
-      return { k: 'observe', comparison: canonicalComparison(o.comparison) };
-    case 'and':
-    case 'or':
-    case 'followedby':
-      return { k: o.k, args: o.args.map(canonical) };
-    default:
-      return { ...o, arg: canonical(o.arg) };
-  }
-}
-
-function canonicalComparison(c: Comparison): Comparison {
-  switch (c.k) {
-    case 'and':
-    case 'or':
-      return { k: c.k, args: c.args.map(canonicalComparison) };
-    case 'exists':
-      return { k: 'exists', path: canonicalPath(c.path) };
-    case 'test': {
-      const path = canonicalPath(c.path);
-      const folds = path.steps.some((s) => 'prop' in s && s.prop === 'hashes') || path.text === 'domain-name:value';
-      const lit = (l: Literal): Literal => (folds && l.kind === 'string' ? { kind: 'string', value: l.value.toLowerCase() } : l);
-      const value = Array.isArray(c.value) ? (c.value as readonly Literal[]).map(lit) : lit(c.value as Literal);
-      return { ...c, path, value };
-    }
-  }
-}
-
-function canonicalPath(p: ObjectPath): ObjectPath {
-  const steps: PathStep[] = p.steps.map((s, i) => {
-    const prev = p.steps[i - 1];
-    return 'prop' in s && prev && 'prop' in prev && prev.prop === 'hashes' ? { prop: HASH_NAMES[s.prop.toLowerCase()] ?? s.prop } : s;
-  });
-  return { type: p.type, steps, text: pathText(p.type, steps) };
-}

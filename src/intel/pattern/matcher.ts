@@ -3,8 +3,9 @@ import type { Detection, EventRecord, ItemProblem, Severity } from '../../core/i
 import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
 import { observationOf, type Observed } from './observe.js';
-import { parsePattern, pathText } from './parse.js';
-import type { Comparison, Literal, ObjectPath, Observation, PathStep } from './types.js';
+import { canonical, foldsCase } from './canonical.js';
+import { parsePattern } from './parse.js';
+import type { Comparison, Literal, ObjectPath, Observation } from './types.js';
 
 /** An indicator as live matching needs it (a STIX 2.1 indicator with `pattern_type: stix`). */
 export interface PatternIndicator {
@@ -61,7 +62,6 @@ interface Instance {
 export const MAX_SEEN_PER_LEAF = 64;
 const MAX_INSTANCES = 256;
 
-const HASH_NAMES: Record<string, string> = { md5: 'MD5', 'sha-1': 'SHA-1', sha1: 'SHA-1', 'sha-256': 'SHA-256', sha256: 'SHA-256', 'sha-512': 'SHA-512', sha512: 'SHA-512', 'sha-384': 'SHA-384', 'sha3-256': 'SHA3-256', ssdeep: 'SSDEEP', tlsh: 'TLSH', imphash: 'IMPHASH' };
 
 /**
  * STIX indicators on the live event stream. Patterns of one observation whose comparisons
@@ -319,54 +319,6 @@ function instances(n: WNode): Instance[] {
       return out.slice(-MAX_INSTANCES);
     }
   }
-}
-
-/**
- * Hash names in their vocabulary spelling (`hashes.md5` → `hashes.'MD5'`), hash and domain
- * literals in lower case: the forms the observation side produces.
- */
-function canonical(o: Observation): Observation {
-  switch (o.k) {
-    case 'observe':
-      return { k: 'observe', comparison: canonicalComparison(o.comparison) };
-    case 'and':
-    case 'or':
-    case 'followedby':
-      return { k: o.k, args: o.args.map(canonical) };
-    default:
-      return { ...o, arg: canonical(o.arg) };
-  }
-}
-
-function canonicalComparison(c: Comparison): Comparison {
-  switch (c.k) {
-    case 'and':
-    case 'or':
-      return { k: c.k, args: c.args.map(canonicalComparison) };
-    case 'exists':
-      return { k: 'exists', path: canonicalPath(c.path) };
-    case 'test': {
-      const path = canonicalPath(c.path);
-      const folds = foldsCase(path);
-      const lit = (l: Literal): Literal => (folds && l.kind === 'string' ? { kind: 'string', value: l.value.toLowerCase() } : l);
-      const value = Array.isArray(c.value) ? (c.value as readonly Literal[]).map(lit) : lit(c.value as Literal);
-      return { k: 'test', path, op: c.op, negated: c.negated, value };
-    }
-  }
-}
-
-function canonicalPath(p: ObjectPath): ObjectPath {
-  const steps: PathStep[] = p.steps.map((s, i) => {
-    const prev = p.steps[i - 1];
-    if ('prop' in s && prev && 'prop' in prev && prev.prop === 'hashes') return { prop: HASH_NAMES[s.prop.toLowerCase()] ?? s.prop };
-    return s;
-  });
-  return { type: p.type, steps, text: pathText(p.type, steps) };
-}
-
-/** Values compared without regard to case: hashes (hex) and domain names. */
-function foldsCase(p: ObjectPath): boolean {
-  return p.steps.some((s) => 'prop' in s && s.prop === 'hashes') || (p.type === 'domain-name' && p.text === 'domain-name:value');
 }
 
 /**
