@@ -117,7 +117,7 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
       member: s.member, points: s.points, rank: s.rank, shared: s.shared, corroborations: s.corroborations, first_reports: s.firstReports,
       false_positives: s.falsePositives, with_attack_context: s.withAttackContext, confident: s.confident, sightings_sent: s.sightingsSent, known_benign: s.knownBenign,
     });
-    if (who.staff || ctx.actor.roles.includes('supervisor')) return { points: CREDIT_POINTS, members: all.length, items: all.map(json) };
+    if (who.staff || ctx.actor.roles.includes('supervisor') || ctx.actor.roles.includes('auditor')) return { points: CREDIT_POINTS, members: all.length, items: all.map(json) };
     if (who.member === null) throw new NotAllowedError('LEDGER_PRIVATE', 'the contribution ledger is the hub’s; a member token sees its own standing');
     const mine = all.find((s) => s.member === who.member);
     return { points: CREDIT_POINTS, members: all.length, items: mine ? [json(mine)] : [] };

@@ -12,5 +12,5 @@ export default defineConfig({
   base: '/',
   build: { outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)), emptyOutDir: true, sourcemap: true },
   oxc: { jsx: { runtime: 'automatic' } },
-  server: { proxy: { '/api': api, '/openapi.json': api, '/metrics': api } },
+  server: { proxy: { '/api': api, '/openapi.json': api, '/metrics': api, '/taxii2': api } },
 });

@@ -2,6 +2,7 @@ import { AlertQueue } from './pages/AlertQueue.js';
 import { CaseList } from './pages/CaseList.js';
 import { CasePage } from './pages/CasePage.js';
 import { IngestHealth } from './pages/IngestHealth.js';
+import { IntelPage } from './pages/IntelPage.js';
 import { RulesPage } from './pages/RulesPage.js';
 import { SignIn } from './pages/SignIn.js';
 import { VaultPage } from './pages/VaultPage.js';
@@ -14,6 +15,7 @@ const NAV: ReadonlyArray<{ href: string; label: string; pages: ReadonlyArray<Rou
   { href: '/cases', label: 'Cases 案件', pages: ['cases', 'case'] },
   { href: '/rules', label: 'Rules 規則', pages: ['rules'] },
   { href: '/ingest', label: 'Ingest 收集', pages: ['ingest'] },
+  { href: '/intel', label: 'Intel 情資', pages: ['intel'] },
   { href: '/vault', label: 'Vault 資料保全', pages: ['vault'] },
 ];
 
@@ -55,6 +57,8 @@ function Page({ route }: { route: Route }) {
       return <IngestHealth />;
     case 'vault':
       return <VaultPage />;
+    case 'intel':
+      return <IntelPage tab={route.tab} />;
     case 'not_found':
       return (
         <main className="page">

@@ -8,7 +8,17 @@ export type Route =
   | { readonly page: 'rules'; readonly ruleId?: string }
   | { readonly page: 'ingest' }
   | { readonly page: 'vault' }
+  | { readonly page: 'intel'; readonly tab: IntelTab }
   | { readonly page: 'not_found'; readonly path: string };
+
+/** The Intel section's sub-pages, in the order of its tabs; `overview` lives at /intel. */
+export const INTEL_TABS = ['overview', 'sector-alerts', 'indicators', 'ledger', 'collections'] as const;
+export type IntelTab = (typeof INTEL_TABS)[number];
+
+function intelTabOf(segment: string | undefined): IntelTab | null {
+  if (segment === undefined) return 'overview';
+  return segment !== 'overview' && (INTEL_TABS as readonly string[]).includes(segment) ? (segment as IntelTab) : null;
+}
 
 function segmentsOf(pathname: string): string[] {
   return pathname.split('/').filter((s) => s !== '').map((s) => {
@@ -28,6 +38,8 @@ export function parseRoute(pathname: string): Route {
   if (first === 'rules') return second === undefined ? { page: 'rules' } : { page: 'rules', ruleId: second };
   if (first === 'ingest' && second === undefined) return { page: 'ingest' };
   if (first === 'vault' && second === undefined) return { page: 'vault' };
+  const tab = first === 'intel' ? intelTabOf(second) : null;
+  if (tab !== null) return { page: 'intel', tab };
   return { page: 'not_found', path: pathname };
 }
 
@@ -45,6 +57,8 @@ export function hrefOf(route: Route): string {
       return '/ingest';
     case 'vault':
       return '/vault';
+    case 'intel':
+      return route.tab === 'overview' ? '/intel' : `/intel/${route.tab}`;
     case 'not_found':
       return route.path;
   }

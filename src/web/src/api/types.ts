@@ -268,3 +268,108 @@ export interface VaultDrillRecord {
   readonly dataAgeSeconds: number;
   readonly problems: readonly string[];
 }
+
+/** GET /api/v1/intel/overview (src/intel/routes.ts). */
+export interface IntelOverview {
+  readonly mode: 'hub' | 'member';
+  /** A member's link to its hub; null at the hub, or at a member not linked to one. */
+  readonly hub_link: IntelHubLink | null;
+  readonly collections: number;
+  readonly members: number;
+  readonly objects: number;
+  readonly indicators: number;
+  readonly sightings: number;
+  readonly sector_alerts: number;
+}
+
+export interface IntelHubLink {
+  readonly url: string;
+  /** The last sync that went through, or null before the first. */
+  readonly last_sync: string | null;
+  /** Why the last sync failed; null once one succeeds again. */
+  readonly last_error: string | null;
+}
+
+/** GET /api/v1/intel/collections: a TAXII collection, its rights and how many objects it holds. */
+export interface IntelCollection {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly alias: string | null;
+  /** Member names, `group:NAME` or `*`. */
+  readonly readers: string[];
+  readonly writers: string[];
+  /** Objects posted here reach other members without created_by_ref (the hub keeps who posted). */
+  readonly anonymous: boolean;
+  readonly objects: number;
+  readonly created_at: string;
+}
+
+export interface IntelMember {
+  readonly name: string;
+  readonly identity_id: string;
+  readonly groups: string[];
+  readonly created_at: string;
+}
+
+/** GET /api/v1/intel/indicators: an indicator with its IOC-ageing score. */
+export interface AgedIndicator {
+  readonly id: string;
+  readonly name: string;
+  readonly pattern: string;
+  /** 0–100: confidence halved every half-life since last confirmed, halved again per false positive. */
+  readonly score: number;
+  readonly half_life_days: number;
+  readonly last_confirmed: string;
+  readonly sightings: number;
+  /** How many distinct members sighted it. */
+  readonly sighted_by: number;
+  readonly false_positives: number;
+}
+
+/** GET /api/v1/intel/correlate?value=type:path=value */
+export interface Correlation {
+  readonly value: string;
+  /** The value sits on too many objects to link anything (MISP's over-correlation limit). */
+  readonly capped: boolean;
+  readonly members: string[];
+  readonly reports: string[];
+  readonly objects: ReadonlyArray<{ readonly id: string; readonly shared_by: string[]; readonly sighted_by: string[] }>;
+}
+
+/** GET /api/v1/intel/sector-alerts: one indicator sighted by several members within the window. */
+export interface SectorAlert {
+  readonly id: string;
+  readonly indicator_id: string;
+  readonly indicator_name: string;
+  readonly members: string[];
+  readonly sightings: number;
+  readonly first_seen: string;
+  readonly last_seen: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly status: string;
+}
+
+/** One member's standing in the contribution ledger. */
+export interface CreditStanding {
+  readonly member: string;
+  readonly points: number;
+  readonly rank: number;
+  readonly shared: number;
+  readonly corroborations: number;
+  readonly first_reports: number;
+  readonly false_positives: number;
+  readonly with_attack_context: number;
+  readonly confident: number;
+  readonly sightings_sent: number;
+  /** Shared indicators on the warning list: no credit either way. */
+  readonly known_benign: number;
+}
+
+/** GET /api/v1/intel/credit: the points scheme (server's CREDIT_POINTS) and the standings, best first. */
+export interface CreditLedger {
+  readonly points: Readonly<Record<string, number>>;
+  readonly members: number;
+  readonly items: CreditStanding[];
+}

@@ -31,3 +31,17 @@ export function Tactics({ names }: { names: readonly string[] }) {
   if (names.length === 0) return null;
   return <span className="tactics muted">{names.map(humanize).join(', ')}</span>;
 }
+
+/** Member names (or `group:NAME`, `*`) as chips; `*` reads "every member". */
+export function MemberChips({ names, label }: { names: readonly string[]; label: string }) {
+  if (names.length === 0) return <span className="muted">—</span>;
+  return (
+    <span className="members" role="list" aria-label={label}>
+      {names.map((n) => (
+        <span key={n} role="listitem" className={`chip${n === '*' || n.startsWith('group:') ? ' group' : ''}`}>
+          {n === '*' ? 'every member' : n.startsWith('group:') ? `group ${n.slice(6)}` : n}
+        </span>
+      ))}
+    </span>
+  );
+}

@@ -3,6 +3,7 @@ import type { CaseDetail, ObservableType, TaskState } from '../api/types.js';
 import { base64OfBytes, OBSERVABLE_TYPES } from '../cases/lifecycle.js';
 import { LevelBadge, StatusBadge, Techniques } from '../components/badges.js';
 import { CopyButton, ErrorNote } from '../components/feedback.js';
+import { saveBlob } from '../download.js';
 import { formatBytes, formatCount, formatTime, humanize } from '../format.js';
 import { useApi, useCanWrite } from '../session.js';
 
@@ -201,18 +202,6 @@ export function CaseComments({ c, path, onChanged }: SectionProps) {
       <ErrorNote error={error} />
     </>
   );
-}
-
-/** Downloads with the bearer token (a plain link would not carry it). */
-async function saveBlob(blob: Blob, name: string): Promise<void> {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function CaseEvidence({ c, path, onChanged }: SectionProps) {
