@@ -7,6 +7,7 @@ import { serveCommand } from './serve.js';
 import { registerVaultCommands } from './vault.js';
 import { intelPatternCheckCommand, intelPatternMatchCommand } from './intel-pattern.js';
 import { hubMemberAddCommand, intelCollectionCreateCommand } from './hub.js';
+import { intelImportCommand } from './intel-import.js';
 import { LEVELS, defaultRulesDir } from '../detect/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -164,6 +165,19 @@ intel
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
   .action(intelCollectionCreateCommand);
+intel
+  .command('import')
+  .description('Import STIX 2.1 bundles, MISP events and feeds, or TAXII 2.1 collections into a local collection; prints per source what was stored')
+  .argument('<sources...>', 'a .json file (STIX bundle or object, or MISP event), a MISP feed folder (manifest.json), a folder of .json files, or a TAXII 2.1 discovery or API root URL')
+  .requiredOption('--collection <id-or-alias>', 'the local collection the objects go into')
+  .option('--create', 'create that collection (readable by staff only) if it does not exist')
+  .option('--taxii-collection <id>', 'the TAXII collection to pull (repeatable; default: every one the login may read)', collect)
+  .option('--user <name>', 'HTTP Basic user for a TAXII source (password: --password or LIANFANG_TAXII_PASSWORD)')
+  .option('--password <password>', 'HTTP Basic password for --user')
+  .option('--token <token>', 'bearer token for a TAXII source (or LIANFANG_TAXII_TOKEN)')
+  .option('--data <dir>', 'data folder', './data')
+  .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
+  .action(intelImportCommand);
 
 const hub = program.command('hub').description('The sector hub (F-ISAC): its members');
 hub

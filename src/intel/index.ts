@@ -23,3 +23,5 @@ export {
   fileDisclosure, listDisclosures, getDisclosure, changeDisclosure, acknowledgeDisclosure, publishDue, DISCLOSURE_TRANSITIONS, VULNERABILITY_COLLECTION_ALIAS,
   type Disclosure, type DisclosureState, type NewDisclosure, type DisclosureChange, type Recipient,
 } from './disclosure/disclosures.js';
+export { mispEventToStix, mispEventsIn, readMispFeed, type MispOptions, type MispConversion, type MispFeedEntry } from './imports/misp.js';
+export { readStixBundle, type BundleRead, type ImportProblem } from './imports/bundle.js';

@@ -118,11 +118,15 @@ export async function addObjects(db: Kysely<Database>, tenant: string, collectio
     const ids = [...new Set(pending.map((p) => p.id))];
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await tx.selectFrom('stix_objects').select(['id', 'version']).where('collection_id', '=', collection.id).where('id', 'in', ids.slice(i, i + 500)).execute();
-      for (const r of rows) existing.add(`${r.id}\u0000${r.version}`);
+      for (const r of rows) {
+        existing.add(`${r.id}\u0000${r.version}`);
+        // An SCO has no version of its own: its id (derived from its content) is the version.
+        existing.add(`${r.id}\u0000`);
+      }
     }
     const fresh: Pending[] = [];
     for (const p of pending) {
-      if (p.version && existing.has(`${p.id}\u0000${p.version}`)) successes.push({ id: p.id, version: p.versionText, message: 'already stored; not added again' });
+      if (existing.has(`${p.id}\u0000${p.version}`)) successes.push({ id: p.id, ...(p.versionText ? { version: p.versionText } : {}), message: 'already stored; not added again' });
       else fresh.push(p);
     }
     for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {

@@ -234,6 +234,11 @@ describe('TAXII 2.1 server over a real socket', () => {
       assert.equal(again.json['success_count'], 1);
       assert.match(String((again.json['successes'] as Json[])[0]!['message']), /already stored/);
       assert.equal(objects(await call('GET', `${path}?match[version]=all`)).length, 3, 'posting a stored version again adds nothing');
+      const sco = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.3' };
+      await call('POST', `${ROOT}collections/${sector.id}/objects/`, { body: { objects: [sco] } });
+      const scoAgain = await call('POST', `${ROOT}collections/${sector.id}/objects/`, { body: { objects: [sco] } });
+      assert.match(String((scoAgain.json['successes'] as Json[])[0]!['message']), /already stored/, 'an SCO (no modified) is one object, not one per post');
+      assert.equal(objects(await call('GET', `${ROOT}collections/${sector.id}/objects/${sco.id}/?match[version]=all`)).length, 1);
       assert.equal((await call('GET', `${ROOT}collections/${sector.id}/objects/indicator--00000000-0000-4000-8000-000000000000/`)).status, 404);
       assert.equal((await call('GET', `${ROOT}collections/${sector.id}/objects/indicator--00000000-0000-4000-8000-000000000000/versions/`)).status, 404);
     });
