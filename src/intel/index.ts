@@ -16,7 +16,7 @@ export { findCollection } from './hub/collections.js';
 export { LiveIndicators, patternIndicatorOf } from './live.js';
 export { HubConnector, sightingOf, OUTBOX_ALIAS, type HubConnection, type SyncReport } from './hub/connector.js';
 export { TaxiiClient, TaxiiClientError, type TaxiiAuth, type RemoteCollection, type ObjectsPage } from './taxii/client.js';
-export { recordIntel, valuesOfPattern, isKnownBenign, correlate, listSectorAlerts, MAX_CORRELATIONS_PER_VALUE, type SectorAlert, type Correlation, type LedgerOptions } from './hub/ledger.js';
+export { recordIntel, valuesOfPattern, isKnownBenign, correlate, listSectorAlerts, setSectorAlertStatus, MAX_CORRELATIONS_PER_VALUE, type SectorAlert, type Correlation, type LedgerOptions } from './hub/ledger.js';
 export { agedIndicators, decayScore, creditLedger, CREDIT_POINTS, HALF_LIFE_DAYS, type AgedIndicator, type CreditStanding } from './hub/credit.js';
 export { registerIntelRoutes, type IntelRoutesDeps } from './routes.js';
 export {

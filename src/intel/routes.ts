@@ -3,9 +3,16 @@ import { InputError, NotAllowedError, requireRole, type RequestContext } from '.
 import type { Store } from '../store/index.js';
 import { listCollections } from './hub/collections.js';
 import { agedIndicators, CREDIT_POINTS, creditLedger } from './hub/credit.js';
-import { correlate, listSectorAlerts } from './hub/ledger.js';
+import { correlate, listSectorAlerts, setSectorAlertStatus, type SectorAlert } from './hub/ledger.js';
 import { intelDb, listMembers, principalOf } from './hub/members.js';
 import { acknowledgeDisclosure, changeDisclosure, fileDisclosure, getDisclosure, listDisclosures, type Disclosure, type DisclosureState } from './disclosure/disclosures.js';
+
+function sectorAlertJson(a: SectorAlert): Record<string, unknown> {
+  return {
+    id: a.id, indicator_id: a.indicatorId, indicator_name: a.indicatorName, members: a.members, sightings: a.sightings,
+    first_seen: a.firstSeen, last_seen: a.lastSeen, created_at: a.createdAt, updated_at: a.updatedAt, status: a.status,
+  };
+}
 
 function disclosureJson(d: Disclosure): Record<string, unknown> {
   return {
@@ -81,7 +88,7 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
     return {
       items: items.map((i) => ({
         id: i.id, name: i.name, pattern: i.pattern, score: i.score, half_life_days: i.halfLifeDays, last_confirmed: i.lastConfirmed,
-        sightings: i.sightings, sighted_by: i.sightedBy, false_positives: i.falsePositives,
+        sightings: i.sightings, sighted_by: i.sightedBy, false_positives: i.falsePositives, shared_by: i.sharedBy, confidence: i.confidence,
       })),
     };
   });
@@ -100,13 +107,16 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
   app.get('/api/v1/intel/sector-alerts', { schema: { ...tag, summary: 'Sector alerts: one indicator sighted by several members within the window' } }, async (req) => {
     const ctx = deps.contextOf(req);
     requireRole(ctx, 'analyst', 'auditor', 'supervisor');
-    const items = await listSectorAlerts(db, ctx.tenant);
-    return {
-      items: items.map((a) => ({
-        id: a.id, indicator_id: a.indicatorId, indicator_name: a.indicatorName, members: a.members, sightings: a.sightings,
-        first_seen: a.firstSeen, last_seen: a.lastSeen, created_at: a.createdAt, updated_at: a.updatedAt, status: a.status,
-      })),
-    };
+    return { items: (await listSectorAlerts(db, ctx.tenant)).map(sectorAlertJson) };
+  });
+
+  app.post('/api/v1/intel/sector-alerts/:id/status', {
+    schema: { ...tag, summary: 'Close or reopen a sector alert (hub staff)', body: { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'closed'] } } } },
+  }, async (req) => {
+    const ctx = deps.contextOf(req);
+    requireRole(ctx, 'analyst');
+    const a = await setSectorAlertStatus(db, ctx.tenant, (req.params as { id: string }).id, (req.body as { status: 'open' | 'closed' }).status);
+    return sectorAlertJson(a);
   });
 
   app.get('/api/v1/intel/credit', { schema: { ...tag, summary: 'The contribution ledger: every standing for hub staff, its own for a member' } }, async (req) => {

@@ -19,6 +19,9 @@ export interface AgedIndicator {
   readonly sightings: number;
   readonly sightedBy: number;
   readonly falsePositives: number;
+  /** The member who first shared it ('' for the hub's own or imported intel). */
+  readonly sharedBy: string;
+  readonly confidence: number | null;
 }
 
 /**
@@ -76,6 +79,7 @@ export async function agedIndicators(db: Kysely<Database>, tenant: string, now =
     return {
       id: f.id, name: String(f.object['name'] ?? ''), pattern: String(f.object['pattern'] ?? ''), ...d,
       sightings: real.reduce((n, s) => n + s.count, 0), sightedBy: new Set(real.map((s) => s.member)).size, falsePositives: fps,
+      sharedBy: f.sharedBy, confidence: typeof f.object['confidence'] === 'number' ? f.object['confidence'] : null,
     };
   });
   return out.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, limit);

@@ -7,7 +7,7 @@ import { migrate, type Store } from '../../store/index.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import {
   addMember, addObjects, agedIndicators, correlate, createCollection, creditLedger, decayScore, isKnownBenign, listSectorAlerts, recordIntel,
-  registerIntelRoutes, valuesOfPattern, type IntelCollection,
+  registerIntelRoutes, setSectorAlertStatus, valuesOfPattern, type IntelCollection,
 } from '../index.js';
 
 type Json = Record<string, unknown>;
@@ -70,6 +70,12 @@ describe('the hub ledger: correlation, sector alerts, ageing, credit', () => {
     assert.equal(wider[0]!.id, raised[0]!.id, 'the same alert, widened');
     assert.deepEqual(wider[0]!.members, ['bank-b', 'bank-c', 'bank-d']);
     assert.equal((await listSectorAlerts(store.db, tenant)).filter((a) => a.indicatorId === id).length, 1);
+    const closed = await setSectorAlertStatus(store.db, tenant, raised[0]!.id, 'closed');
+    assert.equal(closed.status, 'closed');
+    const again = await post('bank-a', [sighting(id, '2026-11-21T11:45:00.000Z')]);
+    assert.equal(again.length, 1);
+    assert.notEqual(again[0]!.id, raised[0]!.id, 'a closed alert is not widened: new sightings open a new one');
+    await assert.rejects(setSectorAlertStatus(store.db, tenant, 'no-such-alert', 'closed'), /no sector alert/);
   });
 
   it('correlates a value across members, indicators and reports, and caps common values', async () => {

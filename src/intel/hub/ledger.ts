@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
-import { InputError, newId } from '../../core/index.js';
+import { InputError, NotFoundError, newId } from '../../core/index.js';
 import type { Database } from '../../store/index.js';
 import { parsePattern, type Comparison, type Literal, type Observation } from '../pattern/index.js';
 import type { AddedVersion } from '../stix/store.js';
@@ -188,6 +188,14 @@ function alertFromRow(r: { id: string; indicator_id: string; indicator_name: str
     id: r.id, indicatorId: r.indicator_id, indicatorName: r.indicator_name, members: JSON.parse(r.members) as string[], sightings: Number(r.sightings),
     firstSeen: r.first_seen, lastSeen: r.last_seen, createdAt: r.created_at, updatedAt: r.updated_at, status: r.status,
   };
+}
+
+/** Closes (or reopens) a sector alert; a closed one is not widened: new sightings open a new one. */
+export async function setSectorAlertStatus(db: Kysely<Database>, tenant: string, id: string, status: 'open' | 'closed', now = new Date()): Promise<SectorAlert> {
+  const idb = intelDb(db);
+  const n = await idb.updateTable('intel_sector_alerts').set({ status, updated_at: now.toISOString() }).where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst();
+  if (Number(n.numUpdatedRows) === 0) throw new NotFoundError('SECTOR_ALERT_NOT_FOUND', `no sector alert ${id}`);
+  return alertFromRow(await idb.selectFrom('intel_sector_alerts').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
 }
 
 export async function listSectorAlerts(db: Kysely<Database>, tenant: string, limit = 200): Promise<SectorAlert[]> {
