@@ -1,41 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, lianfang, tempDir } from './cli.js';
-
-/** `lianfang serve` as a child process; resolves with its HTTP URL and UDP port once it prints them. */
-function start(args: readonly string[]): Promise<{ child: ChildProcess; http: string; udp?: number; log: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--http', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const url = /serving (http:\/\/[0-9.:]+)/.exec(err)?.[1];
-      const syslog = /syslog: (?:udp (\d+)|off)/.exec(err);
-      if (url && syslog) resolve({ child, http: url, ...(syslog[1] ? { udp: Number(syslog[1]) } : {}), log: () => err });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const t = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - t > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { lianfang, startServe, stopChild, tempDir, until, type ServeChild } from './cli.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
 type Json = Record<string, unknown>;
@@ -44,8 +11,8 @@ describe('a hub and a member on loopback: intel out by TAXII, an alert at the me
   const { dir, cleanup } = tempDir('lianfang-hub-');
   const hubData = join(dir, 'hub');
   const memberData = join(dir, 'member');
-  let hub: Awaited<ReturnType<typeof start>>;
-  let member: Awaited<ReturnType<typeof start>>;
+  let hub: ServeChild;
+  let member: ServeChild;
   let hubAdmin: string;
   let memberAnalyst: string;
   let collection: string;
@@ -61,13 +28,13 @@ describe('a hub and a member on loopback: intel out by TAXII, an alert at the me
     assert.match(collection, /^[0-9a-f-]{36}$/);
     hubAdmin = (await lianfang(['token', 'create', '--role', 'admin', '--name', 'isac-staff', '--data', hubData])).stdout.trim();
     memberAnalyst = (await lianfang(['token', 'create', '--role', 'analyst', '--name', 'soc', '--data', memberData])).stdout.trim();
-    hub = await start(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
-    member = await start(['--data', memberData, '--syslog-udp', '0', '--no-syslog-tcp', '--hub-url', `${hub.http}/taxii2/`, '--hub-token', memberToken, '--hub-poll', '200']);
+    hub = await startServe(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
+    member = await startServe(['--data', memberData, '--syslog-udp', '0', '--no-syslog-tcp', '--hub-url', `${hub.http}/taxii2/`, '--hub-token', memberToken, '--hub-poll', '200']);
   });
 
   after(async () => {
-    if (member) await stop(member.child);
-    if (hub) await stop(hub.child);
+    if (member) await stopChild(member.child);
+    if (hub) await stopChild(hub.child);
     cleanup();
   });
 

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { mispEventToStix } from '../../src/intel/index.js';
-import { DATA, ROOT, lianfang, tempDir, type Run } from './cli.js';
+import { DATA, lianfang, startServe, stopChild, tempDir, type Run, type ServeChild } from './cli.js';
 
 const FEED = join(DATA, 'misp', 'feed');
 const BUNDLE = join(DATA, 'stix', 'cti-documentation-examples', 'indicator-for-malicious-url.json');
@@ -127,32 +126,11 @@ describe('lianfang intel import from files', () => {
   });
 });
 
-/** `lianfang serve` as a child process, resolved with its HTTP URL once it prints it. */
-function start(args: readonly string[]): Promise<{ child: ChildProcess; http: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--http', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const url = /serving (http:\/\/[0-9.:]+)/.exec(err)?.[1];
-      if (url && /syslog: /.test(err)) resolve({ child, http: url });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 describe('lianfang intel import from a TAXII 2.1 server', () => {
   const { dir, cleanup } = tempDir('lianfang-intel-taxii-');
   const hubData = join(dir, 'hub');
   const data = join(dir, 'local');
-  let hub: { child: ChildProcess; http: string } | undefined;
+  let hub: ServeChild | undefined;
   let collection = '';
 
   before(async () => {
@@ -161,7 +139,7 @@ describe('lianfang intel import from a TAXII 2.1 server', () => {
     const created = await lianfang(['intel', 'collection', 'create', 'Sector indicators', '--read', 'bank-a', '--write', 'bank-a', '--data', hubData]);
     assert.equal(created.code, 0, created.stderr);
     collection = created.stdout.trim();
-    hub = await start(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
+    hub = await startServe(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
     const TAXII = 'application/taxii+json;version=2.1';
     const posted = await fetch(`${hub.http}/taxii2/intel/collections/${collection}/objects/`, {
       method: 'POST',
@@ -173,7 +151,7 @@ describe('lianfang intel import from a TAXII 2.1 server', () => {
   });
 
   after(async () => {
-    if (hub) await stop(hub.child);
+    if (hub) await stopChild(hub.child);
     cleanup();
   });
 
