@@ -67,7 +67,10 @@ export class TaxiiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new TaxiiClientError(0, `${method} ${url}: ${(err as Error).message}`);
+      // fetch says only 'fetch failed'; the reason (refused, DNS, TLS…) is its cause.
+      const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+      const why = cause?.code ?? cause?.message;
+      throw new TaxiiClientError(0, `${method} ${url}: ${(err as Error).message}${why ? ` (${why})` : ''}`);
     }
     const text = await res.text();
     let parsed: Record<string, unknown> = {};
