@@ -294,6 +294,29 @@ describe('the Intel console at the sector hub, in a browser', () => {
     assert.deepEqual(serverLog.filter((l) => /fail|problem/i.test(l)), []);
     assert.ok(serverLog.some((l) => /sector alert — Phishing kit C2 \(e2e\) sighted by 2 members \(bank-b, bank-c\)/.test(l)), serverLog.join('\n'));
   });
+
+  it('tracks a vulnerability disclosure: routed with an embargo, who has acknowledged', async () => {
+    const send = async (path: string, body: unknown): Promise<Json> => {
+      const res = await fetch(server.url + path, { method: 'POST', headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.ok(res.status < 300, `${path}: ${res.status} ${await res.clone().text()}`);
+      return (await res.json()) as Json;
+    };
+    const d = await send('/api/v1/intel/disclosures', {
+      title: 'Session fixation in the e-banking portal', description: 'The session id survives login.', reporter: 'A researcher <r@example.tw>',
+      vendor: 'ExampleSoft', product: 'PortalX', affected_versions: '< 3.4', cvss: 7.5,
+    });
+    await send(`/api/v1/intel/disclosures/${String(d['id'])}/transition`, { to: 'triaged' });
+    await send(`/api/v1/intel/disclosures/${String(d['id'])}/transition`, { to: 'routed', recipients: ['bank-b', 'bank-c'], embargo_until: new Date(Date.now() + 30 * 86_400_000).toISOString() });
+    await intelNav(/^Disclosures/).click();
+    await page.waitForURL(/\/intel\/disclosures$/);
+    const row = page.getByRole('table', { name: 'Vulnerability disclosures' }).locator(`tr[data-disclosure="${String(d['number'])}"]`);
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /Session fixation in the e-banking portal/);
+    assert.match(text, /routed/i);
+    assert.match(text, /in 29d|in 30d/, 'the embargo end is ahead, and says so');
+    assert.match(text, /bank-b · waiting.*bank-c · waiting/s);
+  });
 });
 
 describe('the Intel console at a member whose hub does not answer, before any intel arrived', () => {

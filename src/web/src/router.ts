@@ -12,7 +12,7 @@ export type Route =
   | { readonly page: 'not_found'; readonly path: string };
 
 /** The Intel section's sub-pages, in the order of its tabs; `overview` lives at /intel. */
-export const INTEL_TABS = ['overview', 'sector-alerts', 'indicators', 'ledger', 'collections'] as const;
+export const INTEL_TABS = ['overview', 'sector-alerts', 'indicators', 'ledger', 'collections', 'disclosures'] as const;
 export type IntelTab = (typeof INTEL_TABS)[number];
 
 function intelTabOf(segment: string | undefined): IntelTab | null {

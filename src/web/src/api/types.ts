@@ -338,6 +338,30 @@ export interface Correlation {
 }
 
 /** GET /api/v1/intel/sector-alerts: one indicator sighted by several members within the window. */
+/** A vulnerability disclosure at the hub (GET /api/v1/intel/disclosures). */
+export interface Disclosure {
+  readonly id: string;
+  readonly number: string;
+  readonly title: string;
+  readonly description: string;
+  readonly reporter: string;
+  readonly filed_by: string;
+  readonly vendor: string;
+  readonly product: string;
+  readonly affected_versions: string;
+  readonly cve: string | null;
+  readonly cvss: number | null;
+  readonly state: string;
+  readonly embargo_until: string | null;
+  readonly vendor_contact: string | null;
+  readonly recipients: { readonly member: string; readonly acked_at: string | null; readonly patched_at: string | null }[];
+  readonly fixed_version: string | null;
+  readonly stix_id: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly history: { readonly at: string; readonly actor: string; readonly kind: string; readonly note: string }[];
+}
+
 export interface SectorAlert {
   readonly id: string;
   readonly indicator_id: string;

@@ -8,12 +8,14 @@ import { hrefOf, INTEL_TABS, type IntelTab } from '../router.js';
 import { useApi } from '../session.js';
 import { useNow, usePoll, type Polled } from '../usePoll.js';
 import { IntelCollections } from './IntelCollections.js';
+import { IntelDisclosures } from './IntelDisclosures.js';
 import { IntelIndicators } from './IntelIndicators.js';
 import { IntelLedger } from './IntelLedger.js';
 import { IntelSectorAlerts } from './IntelSectorAlerts.js';
 
 const TAB_LABELS: Record<IntelTab, string> = {
   overview: 'Overview', 'sector-alerts': 'Sector alerts', indicators: 'Indicators', ledger: 'Contribution ledger', collections: 'Collections',
+  disclosures: 'Disclosures 漏洞通報',
 };
 const COUNT_OF: Partial<Record<IntelTab, keyof Overview>> = { 'sector-alerts': 'sector_alerts', indicators: 'indicators', collections: 'collections' };
 
@@ -41,6 +43,7 @@ export function IntelPage({ tab }: { tab: IntelTab }) {
       {tab === 'indicators' ? <IntelIndicators /> : null}
       {tab === 'ledger' ? <IntelLedger mode={mode} /> : null}
       {tab === 'collections' ? <IntelCollections /> : null}
+      {tab === 'disclosures' ? <IntelDisclosures /> : null}
     </main>
   );
 }
