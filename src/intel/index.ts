@@ -9,7 +9,7 @@ export type { TimedObservation } from './pattern/index.js';
 export { intelMigrations, type IntelTables } from './schema.js';
 export { addMember, listMembers, principalOf, MemberPasswords, type HubMember, type IntelPrincipal } from './hub/members.js';
 export { createCollection, listCollections, getCollection, canRead, canWrite, type IntelCollection, type NewCollection } from './hub/collections.js';
-export { addObjects, queryObjects, deleteObject, type AddOutcome, type ObjectQuery, type ObjectPage, type StoredVersion, type StatusDetail } from './stix/store.js';
+export { addObjects, queryObjects, deleteObject, type AddedVersion, type AddOutcome, type ObjectQuery, type ObjectPage, type StoredVersion, type StatusDetail } from './stix/store.js';
 export { tlpOf, audienceOf, TLP_MARKINGS, TLP2_MARKING_ID, type TlpLevel } from './stix/tlp.js';
 export { registerTaxiiRoutes, acceptsTaxii, TAXII_MEDIA_TYPE, STIX_MEDIA_TYPE, API_ROOT, type TaxiiDeps } from './taxii/server.js';
 export { findCollection } from './hub/collections.js';

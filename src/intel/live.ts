@@ -31,6 +31,8 @@ export function patternIndicatorOf(obj: Readonly<Record<string, unknown>>): Patt
 export class LiveIndicators {
   readonly name = 'stix-indicators';
   private matcher = new IndicatorMatcher();
+  /** Indicator ids in the matcher: a new version of one of them needs a rebuild, a new id only an add. */
+  private known = new Set<string>();
   private loading: Promise<void> | null = null;
   private again = false;
 
@@ -52,6 +54,23 @@ export class LiveIndicators {
     return this.matcher.match(event);
   }
 
+  /**
+   * Takes what a POST or a pull just stored: new indicators are added to the live matcher
+   * in place (a rebuild at a million indicators takes seconds); a new version of one it
+   * holds (changed, revoked) rebuilds it from the store.
+   */
+  added(objects: readonly { readonly id: string; readonly type: string; readonly object: Readonly<Record<string, unknown>> }[]): Promise<void> {
+    const indicators = objects.filter((o) => o.type === 'indicator');
+    if (indicators.length === 0) return Promise.resolve();
+    if (this.loading || indicators.some((o) => this.known.has(o.id))) return this.reload();
+    for (const o of indicators) {
+      this.known.add(o.id);
+      const i = patternIndicatorOf(o.object);
+      if (i) this.matcher.add(i);
+    }
+    return Promise.resolve();
+  }
+
   /** Reloads; calls during a load fold into one more load after it. */
   reload(): Promise<void> {
     if (this.loading) {
@@ -62,7 +81,7 @@ export class LiveIndicators {
       try {
         do {
           this.again = false;
-          this.matcher = await loadMatcher(this.db, this.tenant);
+          ({ matcher: this.matcher, ids: this.known } = await loadMatcher(this.db, this.tenant));
         } while (this.again);
       } finally {
         this.loading = null;
@@ -72,7 +91,7 @@ export class LiveIndicators {
   }
 }
 
-async function loadMatcher(db: Kysely<Database>, tenant: string): Promise<IndicatorMatcher> {
+async function loadMatcher(db: Kysely<Database>, tenant: string): Promise<{ matcher: IndicatorMatcher; ids: Set<string> }> {
   const rows = await intelDb(db).selectFrom('stix_objects').select(['id', 'version', 'json']).where('tenant', '=', tenant).where('type', '=', 'indicator').orderBy('seq').execute();
   const latest = new Map<string, { version: string; json: string }>();
   for (const r of rows) {
@@ -84,5 +103,5 @@ async function loadMatcher(db: Kysely<Database>, tenant: string): Promise<Indica
     const i = patternIndicatorOf(JSON.parse(json) as Record<string, unknown>);
     if (i) indicators.push(i);
   }
-  return new IndicatorMatcher(indicators);
+  return { matcher: new IndicatorMatcher(indicators), ids: new Set(latest.keys()) };
 }

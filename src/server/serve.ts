@@ -59,7 +59,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const ctx = systemContext();
   const indicators = new LiveIndicators(store.db, ctx.tenant);
   const connector = opts.hubConnection
-    ? new HubConnector(store.db, ctx.tenant, opts.hubConnection, { onPulled: () => void indicators.reload(), log })
+    ? new HubConnector(store.db, ctx.tenant, opts.hubConnection, { onPulled: (added) => void indicators.added(added), log })
     : null;
   const pipeline = new Pipeline({
     store,
@@ -112,7 +112,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     bearer: (authorization) => auth.contextOf(authorization),
     maxContentLength: BODY_LIMIT,
     ...(opts.hub ? { title: 'Lianfang sector intel hub' } : {}),
-    onAdded: () => void indicators.reload(),
+    onAdded: (_collection, added) => void indicators.added(added),
     onSectorAlert: (alerts) => {
       for (const a of alerts) log(`intel: sector alert — ${a.indicatorName} sighted by ${a.members.length} members (${a.members.join(', ')})`);
     },

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { newId, systemContext, type Detection } from '../../core/index.js';
 import type { Database } from '../../store/index.js';
-import { addObjects } from '../stix/store.js';
+import { addObjects, type AddedVersion } from '../stix/store.js';
 import { TaxiiClient, type TaxiiAuth } from '../taxii/client.js';
 import { createCollection, findCollection, type IntelCollection } from './collections.js';
 import { recordIntel } from './ledger.js';
@@ -46,7 +46,7 @@ export class HubConnector {
     private readonly db: Kysely<Database>,
     private readonly tenant: string,
     private readonly conn: HubConnection,
-    private readonly hooks: { readonly onPulled?: (count: number) => void; readonly log?: (line: string) => void } = {},
+    private readonly hooks: { readonly onPulled?: (added: readonly AddedVersion[]) => void; readonly log?: (line: string) => void } = {},
   ) {}
 
   /**
@@ -136,6 +136,7 @@ export class HubConnector {
         for await (const page of client.pull(rc.id, { ...(cursor ? { addedAfter: cursor } : {}), limit: 1000 })) {
           const r = await addObjects(this.db, this.tenant, local, page.objects, { postedBy: '', origin: url });
           await recordIntel(this.db, this.tenant, '', r.added);
+          if (r.added.length > 0) this.hooks.onPulled?.(r.added);
           pulled += r.successes.length;
           failed += r.failures.length;
           for (const f of r.failures) this.hooks.log?.(`hub pull ${url}: ${f.message ?? f.id}`);
@@ -145,7 +146,6 @@ export class HubConnector {
       await this.writeSightings();
       const target = this.conn.shareCollection ?? remote.find((c) => c.can_write)?.id;
       if (target) pushed = await this.push(client, target);
-      if (pulled > 0) this.hooks.onPulled?.(pulled);
       this.lastError = null;
       this.lastSync = new Date().toISOString();
     } catch (err) {

@@ -121,22 +121,19 @@ export async function recordIntel(db: Kysely<Database>, tenant: string, member: 
   }
   const raised: SectorAlert[] = [];
   await idb.transaction().execute(async (tx) => {
-    for (const v of values) {
-      const had = await tx.selectFrom('intel_values').select('first_at').where('tenant', '=', tenant).where('value_key', '=', v.value_key).where('object_id', '=', v.object_id)
-        .where('member', '=', v.member).where('kind', '=', v.kind).executeTakeFirst();
-      if (!had) await tx.insertInto('intel_values').values(v).execute();
+    // Many rows per statement; a row already there keeps its first_at (the lead-time evidence).
+    for (let i = 0; i < values.length; i += 500) {
+      await tx.insertInto('intel_values').values(values.slice(i, i + 500)).onConflict((oc) => oc.columns(['tenant', 'value_key', 'object_id', 'member', 'kind']).doNothing()).execute();
     }
-    for (const s of sightings) {
-      const had = await tx.selectFrom('intel_sightings').select('sighting_id').where('tenant', '=', tenant).where('sighting_id', '=', s.sighting_id).where('indicator_id', '=', s.indicator_id).executeTakeFirst();
-      if (!had) await tx.insertInto('intel_sightings').values(s).execute();
+    for (let i = 0; i < sightings.length; i += 500) {
+      await tx.insertInto('intel_sightings').values(sightings.slice(i, i + 500)).onConflict((oc) => oc.columns(['tenant', 'sighting_id', 'indicator_id']).doNothing()).execute();
     }
     // A member's sighting of an indicator also says which values it has seen.
     for (const indicator of new Set(sightings.filter((s) => s.false_positive === 0).map((s) => s.indicator_id))) {
       const keys = await tx.selectFrom('intel_values').select('value_key').distinct().where('tenant', '=', tenant).where('object_id', '=', indicator).where('kind', '=', 'indicator').execute();
-      for (const k of keys) {
-        const had = await tx.selectFrom('intel_values').select('first_at').where('tenant', '=', tenant).where('value_key', '=', k.value_key).where('object_id', '=', indicator)
-          .where('member', '=', member).where('kind', '=', 'sighting').executeTakeFirst();
-        if (!had) await tx.insertInto('intel_values').values({ tenant, value_key: k.value_key, object_id: indicator, member, kind: 'sighting', first_at: at }).execute();
+      if (keys.length > 0) {
+        await tx.insertInto('intel_values').values(keys.map((k) => ({ tenant, value_key: k.value_key, object_id: indicator, member, kind: 'sighting', first_at: at })))
+          .onConflict((oc) => oc.columns(['tenant', 'value_key', 'object_id', 'member', 'kind']).doNothing()).execute();
       }
       const alert = await sectorCheck(tx, tenant, indicator, opts, now);
       if (alert) raised.push(alert);

@@ -4,7 +4,7 @@ import type { Database } from '../../store/index.js';
 import type { Kysely } from 'kysely';
 import { canRead, canWrite, getCollection, listCollections, type IntelCollection } from '../hub/collections.js';
 import { MemberPasswords, principalOf, type IntelPrincipal } from '../hub/members.js';
-import { addObjects, deleteObject, queryObjects, type ObjectQuery, type StoredVersion } from '../stix/store.js';
+import { addObjects, deleteObject, queryObjects, type AddedVersion, type ObjectQuery, type StoredVersion } from '../stix/store.js';
 import { nextDateAdded } from '../stix/time.js';
 import { getStatus, saveStatus } from './status.js';
 import { recordIntel, type LedgerOptions, type SectorAlert } from '../hub/ledger.js';
@@ -24,8 +24,8 @@ export interface TaxiiDeps {
   readonly description?: string;
   readonly maxContentLength: number;
   readonly clock?: Clock;
-  /** Told after objects are stored (the live matcher reloads its indicators). */
-  readonly onAdded?: (collectionId: string, count: number) => void;
+  /** Told what was stored (the live matcher takes new indicators). */
+  readonly onAdded?: (collectionId: string, added: readonly AddedVersion[]) => void;
   /** Sector alert threshold and window. */
   readonly ledger?: LedgerOptions;
   readonly onSectorAlert?: (alerts: readonly SectorAlert[]) => void;
@@ -249,7 +249,7 @@ export async function registerTaxiiRoutes(app: FastifyInstance, deps: TaxiiDeps)
       const status = await saveStatus(deps.db, deps.tenant, c.id, me.member ?? '', requestTimestamp, outcome);
       const raised = await recordIntel(deps.db, deps.tenant, me.member ?? '', outcome.added, deps.ledger);
       if (raised.length > 0) deps.onSectorAlert?.(raised);
-      if (outcome.successes.length > 0) deps.onAdded?.(c.id, outcome.successes.length);
+      if (outcome.added.length > 0) deps.onAdded?.(c.id, outcome.added);
       return send(reply, 202, status);
     });
 

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { systemContext } from '../core/index.js';
+import { ALL_MIGRATIONS } from '../server/index.js';
+import { migrate } from '../store/index.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { addObjects, createCollection, LiveIndicators } from './index.js';
+
+const indicator = (n: number, ip: string, extra: Record<string, unknown> = {}) => ({
+  type: 'indicator', spec_version: '2.1', id: `indicator--7c1e0f2a-5b3d-4c8e-9a6f-00000000000${n}`, created: '2026-11-01T00:00:00.000Z',
+  modified: '2026-11-01T00:00:00.000Z', pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z', ...extra,
+});
+const event = (ip: string) => ({ id: `e-${ip}`, receivedAt: '2026-11-21T10:00:00.000Z', event: { '@timestamp': '2026-11-21T10:00:00.000Z', source: { ip } } });
+
+it('takes new indicators in place, and rebuilds when one it holds changes', async () => {
+  const store = openSqliteStore(':memory:');
+  await migrate(store, ALL_MIGRATIONS);
+  const col = await createCollection(store.db, systemContext(), { title: 'Sector' });
+  await addObjects(store.db, 'local', col, [indicator(1, '203.0.113.1')], { postedBy: '' });
+  const live = new LiveIndicators(store.db, 'local');
+  assert.equal(live.idle, true);
+  await live.reload();
+  assert.equal(live.size, 1);
+  assert.equal(live.match(event('203.0.113.1')).length, 1);
+
+  const second = await addObjects(store.db, 'local', col, [indicator(2, '203.0.113.2')], { postedBy: '' });
+  const pending = live.added(second.added);
+  assert.equal(live.size, 2, 'a new indicator is live at once, without a rebuild');
+  await pending;
+  assert.equal(live.match(event('203.0.113.2')).length, 1);
+
+  const revoked = await addObjects(store.db, 'local', col, [indicator(1, '203.0.113.1', { modified: '2026-11-20T00:00:00.000Z', revoked: true })], { postedBy: '' });
+  await live.added(revoked.added);
+  assert.equal(live.size, 1, 'the revoked one is gone after the rebuild');
+  assert.equal(live.match(event('203.0.113.1')).length, 0);
+  assert.equal(live.match(event('203.0.113.2')).length, 1);
+  await store.close();
+});
