@@ -19,8 +19,8 @@ export interface Run {
 const CACHE = mkdtempSync(join(tmpdir(), 'lianfang-cache-'));
 process.on('exit', () => rmSync(CACHE, { recursive: true, force: true }));
 
-/** Runs the CLI from source (so tests see the code, not a stale build), as a user would. */
-export function lianfang(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs the CLI from source (so tests see the code, not a stale build), as a user would, with `input` on standard input. */
+export function lianfang(args: readonly string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: ROOT,
@@ -32,6 +32,8 @@ export function lianfang(args: readonly string[], env: Record<string, string> = 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // Scripts pipe their input in; without any, standard input is closed at once.
+    child.stdin.end(input ?? '');
   });
 }
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { systemContext } from '../../src/core/index.js';
 import { createToken, openDataStore, serve, type Running } from '../../src/server/index.js';
 import { backupVault, drillVault, initVault, keygen, parseData, recordVerify, verifyVault, writeIdentity, writeRecipient } from '../../src/vault/index.js';
-import { ROOT, tempDir } from './cli.js';
+import { ensureConsoleBuilt, launchChromium, WEB_DIST } from './browser.js';
+import { tempDir } from './cli.js';
 
 /**
  * The console end to end, in a real headless Chromium against a real `lianfang serve`: a
@@ -17,8 +17,6 @@ import { ROOT, tempDir } from './cli.js';
  * into a case whose page shows the alert and the source IP.
  */
 
-const WEB_SRC = join(ROOT, 'src/web');
-const WEB_DIST = join(ROOT, 'dist/web');
 
 const RULE = `title: Telnet session through the firewall
 id: 7d0f5e1a-3c2b-4f7e-9a61-2f4c8b1d0e01
@@ -42,23 +40,6 @@ const MESSAGES = [
   '<134>Nov 21 08:00:00 fw01 CEF:0|Fortinet|FortiGate|7.2|13|telnet|5|src=10.0.0.66 spt=51515 dst=192.168.1.20 dpt=23 proto=TCP act=accept suser=alice',
   '<134>Nov 21 08:00:01 fw01 CEF:0|Fortinet|FortiGate|7.2|13|https|5|src=10.0.0.67 spt=50000 dst=192.168.1.20 dpt=443 proto=TCP act=accept',
 ];
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the console when there is none, or when its sources changed since (a stale build would test old code). */
-function ensureConsoleBuilt(): void {
-  const index = join(WEB_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(WEB_SRC)) return;
-  const r = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `npm run build:web failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 function sendSyslogTcp(port: number, lines: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -125,10 +106,7 @@ describe('the SOC console in a browser', () => {
     } finally {
       await store.close();
     }
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { systemContext } from '../../src/core/index.js';
 import { addMember, createCollection, CREDIT_POINTS } from '../../src/intel/index.js';
 import { createToken, openDataStore, serve, type Running } from '../../src/server/index.js';
-import { ROOT, tempDir } from './cli.js';
+import { ensureConsoleBuilt, launchChromium, WEB_DIST } from './browser.js';
+import { tempDir } from './cli.js';
 
 /**
  * The console's Intel section end to end, in a real headless Chromium against a real
@@ -16,30 +15,11 @@ import { ROOT, tempDir } from './cli.js';
  * sector alert, aged indicators, correlation, the contribution ledger and its CSV export.
  */
 
-const WEB_SRC = join(ROOT, 'src/web');
-const WEB_DIST = join(ROOT, 'dist/web');
 const TAXII = 'application/taxii+json;version=2.1';
 const MEMBERS = ['bank-a', 'bank-b', 'bank-c'] as const;
 const password = (m: string): string => `${m}-correct-horse-battery`;
 
 type Json = Record<string, unknown>;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the console when there is none, or when its sources changed since (a stale build would test old code). */
-function ensureConsoleBuilt(): void {
-  const index = join(WEB_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(WEB_SRC)) return;
-  const r = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `npm run build:web failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 /** RFC 4180, enough for the export: quoted fields with doubled quotes, CRLF rows. */
 function parseCsv(text: string): string[][] {
@@ -157,10 +137,7 @@ describe('the Intel console at the sector hub, in a browser', () => {
     await post('bank-c', [sighting(C2, 1)]);
     await post('bank-c', [C2_AGAIN, sighting(HARVEST_DOMAIN, 1, { x_lianfang_false_positive: true })]);
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark', acceptDownloads: true });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -338,7 +315,7 @@ describe('the Intel console at a member whose hub does not answer, before any in
       await store.close();
     }
     server = await serve({ dataDir: dir, http: 0, webRoot: WEB_DIST, hubConnection: { url: hubUrl, auth: { user: 'bank-z', password: password('bank-z') }, pollMs: 200 }, log: () => undefined });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));

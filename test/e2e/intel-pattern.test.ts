@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { lines } from './intel-pattern.js';
+import { lines } from '../../src/cli/intel-pattern.js';
+import { DATA, lianfang as cli, type Run } from './cli.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const STIX = join(ROOT, '..', 'shared', 'data', 'stix');
+const lianfang = (args: readonly string[], input: string): Promise<Run> => cli(args, {}, input);
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI from source with `input` on standard input, as a script would (test/e2e/cli.ts does the same without stdin). */
-function lianfang(args: readonly string[], input: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const STIX = join(DATA, 'stix');
 
 /** Every output line as JSON; the output ends with a newline and has no blank lines. */
 function answers(run: Run): unknown[] {
