@@ -16,5 +16,6 @@ export { newId } from './ids.js';
 export type { Clock } from './time.js';
 export { systemClock, parseTimestamp } from './time.js';
 export { walkFiles } from './files.js';
+export { workerEntry } from './worker-entry.js';
 export type { Transport, MessageSource, MessageFormat, ParsedMessage, IngestedEvent } from './ingest.js';
 export type { Severity, Detection } from './detection.js';

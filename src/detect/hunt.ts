@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { EventRecord, ItemProblem } from '../core/index.js';
+import { workerEntry, type EventRecord, type ItemProblem } from '../core/index.js';
 import { findEventFiles, readEventFile, type EventFile } from '../ingest/index.js';
 import { CorrelationEngine, type BaseMatch, type CorrelationHit } from './correlation/index.js';
 import { attackFromTags } from './attack/index.js';
@@ -263,15 +263,6 @@ export async function hunt(paths: readonly string[], corpus: RuleCorpus, opts: H
   return { detections, problems, stats, build: scanner.report };
 }
 
-/** The worker module: compiled JavaScript in a build, TypeScript (through tsx) in development. */
-function workerEntry(): { url: URL; data: Record<string, unknown> } {
-  const self = new URL(import.meta.url);
-  if (self.pathname.endsWith('.ts')) {
-    return { url: new URL('../../scripts/tsx-worker.mjs', self), data: { entry: new URL('./hunt-worker.ts', self).href } };
-  }
-  return { url: new URL('./hunt-worker.js', self), data: {} };
-}
-
 async function scanOnWorkers(
   files: readonly EventFile[],
   corpus: RuleCorpus,
@@ -281,7 +272,7 @@ async function scanOnWorkers(
 ): Promise<void> {
   // Biggest files first, so no thread is left with a large one at the end.
   const queue = [...files].sort((a, b) => b.size - a.size);
-  const { url, data } = workerEntry();
+  const { url, data } = workerEntry(import.meta.url, './hunt-worker');
   const init: HuntWorkerInit = {
     rules: corpus.rules,
     filters: corpus.filters,

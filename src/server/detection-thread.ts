@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Detection, ItemProblem } from '../core/index.js';
+import { workerEntry, type Detection, type ItemProblem } from '../core/index.js';
 import type { LiveEvent, StoredRuleSet } from '../detect/index.js';
 import type { EventsTable, SpoolRecord } from '../ingest/index.js';
 
@@ -37,15 +37,6 @@ export type DetectionResponse =
   | { readonly id: number; readonly ok: false; readonly error: string };
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-
-/** The worker module: compiled JavaScript in a build, TypeScript (through tsx) in development. */
-function workerEntry(): { url: URL; data: Record<string, unknown> } {
-  const self = new URL(import.meta.url);
-  if (self.pathname.endsWith('.ts')) {
-    return { url: new URL('../../scripts/tsx-worker.mjs', self), data: { entry: new URL('./detect-worker.ts', self).href } };
-  }
-  return { url: new URL('./detect-worker.js', self), data: {} };
-}
 
 /**
  * Parsing and detection on a thread of their own. Requests are answered in the order they
@@ -93,7 +84,7 @@ export class DetectionThread {
 
   private ensure(): Worker {
     if (this.worker !== null) return this.worker;
-    const { url, data } = workerEntry();
+    const { url, data } = workerEntry(import.meta.url, './detect-worker');
     const w = new Worker(url, { workerData: { ...data, init: this.init } });
     w.on('message', (res: DetectionResponse) => {
       const p = this.pending.get(res.id);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
-import { decodePackDetailed, encodePackOffThread, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
-import type { BlobStore } from './repo/index.js';
+import { decodePackDetailed, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
+import { shardThread } from './erasure/shard-thread.js';
+import type { BlobStore, KnownBytes } from './repo/index.js';
 
 /** One place shards and metadata go: a named blob store (a directory, an SFTP server…). */
 export interface SiteStore {
@@ -44,8 +45,10 @@ export class ShardedStore implements BlobStore {
     return this.sites.length;
   }
 
-  async put(name: string, bytes: Uint8Array, known?: { readonly sha256?: Uint8Array }): Promise<void> {
-    const copies = name.startsWith(PACKS) ? await encodePackOffThread(packIdOf(name), bytes, this.k, this.n, known?.sha256) : this.sites.map(() => bytes);
+  async put(name: string, bytes: Uint8Array, known?: KnownBytes): Promise<void> {
+    const copies = name.startsWith(PACKS)
+      ? await shardThread().encode(packIdOf(name), bytes, this.k, this.n, { packSha256: known?.sha256, handOver: known?.handOver })
+      : this.sites.map(() => bytes);
     const results = await Promise.allSettled(this.sites.map((s, i) => s.store.put(name, copies[i]!)));
     this.settle(name, results, 'put');
   }

@@ -51,27 +51,14 @@ export interface RepairedShards {
   readonly header: ShardHeader;
 }
 
-/** Splits a pack into n shard files (index order), any k of which rebuild it. */
-export function encodePack(packId: Uint8Array, pack: Uint8Array, k: number, n: number): Uint8Array[] {
-  const { shards, identity } = layShards(packId, pack, k, n);
-  const whole = { ...identity, packSha256: sha256(pack) };
-  shards.forEach((shard, index) => sealShard(shard, { ...whole, index }));
-  return shards;
-}
-
 /**
- * encodePack with the hashing (the pack's, unless the caller already has it, and each
- * shard's) done on the thread pool, all at once: the same shards, while the main thread
- * goes on chunking and encrypting.
+ * Splits a pack into n shard files (index order), any k of which rebuild it. `packSha256`:
+ * the pack's hash when the caller has it already.
  */
-export async function encodePackOffThread(packId: Uint8Array, pack: Uint8Array, k: number, n: number, packSha256?: Uint8Array): Promise<Uint8Array[]> {
+export function encodePack(packId: Uint8Array, pack: Uint8Array, k: number, n: number, packSha256?: Uint8Array): Uint8Array[] {
   const { shards, identity } = layShards(packId, pack, k, n);
-  const digest = async (bytes: Uint8Array): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  const [whole, ...payloads] = await Promise.all([
-    packSha256 === undefined ? digest(pack) : Promise.resolve(packSha256),
-    ...shards.map((shard) => digest(shard.subarray(SHARD_HEADER_LENGTH))),
-  ]);
-  shards.forEach((shard, index) => writeShardHeader(shard, { ...identity, packSha256: whole!, index, payloadSha256: payloads[index]! }));
+  const whole = { ...identity, packSha256: packSha256 ?? sha256(pack) };
+  shards.forEach((shard, index) => sealShard(shard, { ...whole, index }));
   return shards;
 }
 

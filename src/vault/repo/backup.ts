@@ -1,9 +1,10 @@
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../../core/index.js';
 import type { ItemProblem } from '../../core/index.js';
 import { ChunkSplitter } from './chunker.js';
+import { FileReadError, chunkThread, type FileChunks } from './chunk-thread.js';
 import type { FilesCache } from './files-cache.js';
 import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
 import type { Compression } from './format.js';
@@ -52,8 +53,6 @@ export interface BackupResult {
   readonly problems: ItemProblem[];
 }
 
-const READ_SIZE = 4 * 1024 * 1024;
-
 /**
  * Backs up files and folders (each named by its base name at the top of the tree) or one
  * stream, then writes a signed snapshot record. Holds the repository lock throughout; packs
@@ -81,7 +80,6 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
     if (!opts.onProgress || (!force && totals.files % every !== 0)) return;
     opts.onProgress({ files: totals.files, bytesRead: totals.bytes, newBytes: writer.stats.newBytes, storedBytes: writer.stats.storedBytes, currentPath: current });
   };
-  const readBuf = Buffer.allocUnsafe(READ_SIZE);
   const cache = opts.filesCache;
   let unchangedFiles = 0;
 
@@ -111,82 +109,99 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   // Tree entries go in once every chunk queued before them is in (a file's list is complete).
   const addEntry = (e: TreeEntry): Promise<void> => pipeline.afterQueued(() => tree.add(e));
 
-  // Two read buffers: the next read runs while the chunker works on the last one (the
-  // splitter copies what it keeps, so a buffer is free again once push returns).
-  const readBufs = [readBuf, Buffer.allocUnsafe(READ_SIZE)] as const;
-  const readFilePieces = async function* (path: string): AsyncGenerator<Uint8Array> {
-    const fh = await open(path, 'r');
-    let turn = 0;
-    let pending = fh.read(readBufs[0], 0, READ_SIZE, null);
-    try {
-      for (;;) {
-        const { bytesRead, buffer } = await pending;
-        if (bytesRead === 0) return;
-        turn ^= 1;
-        pending = fh.read(readBufs[turn], 0, READ_SIZE, null);
-        yield buffer.subarray(0, bytesRead);
-      }
-    } finally {
-      await pending.catch(() => undefined);
-      await fh.close();
+  const session = chunkThread().session({ gearKey: repo.keys.gearKey, idKey: repo.keys.idKey, chunker: repo.config.chunker });
+  /** A file's chunks as the chunk thread cuts and names them, queued in order. */
+  const storeFile = async (file: FileChunks): Promise<{ size: number; chunks: string[] }> => {
+    const chunks: string[] = [];
+    for await (const { chunk, id } of file) {
+      const at = chunks.length;
+      chunks.push('');
+      await pipeline.chunk(chunk, (hex) => {
+        chunks[at] = hex;
+        totals.chunks++;
+      }, id);
     }
+    return { size: file.size, chunks };
   };
 
-  const visit = async (abs: string, rel: string): Promise<void> => {
-    current = abs;
-    const lookedAt = Date.now();
-    let st;
-    try {
-      st = await lstat(abs);
-    } catch (err) {
-      problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+  const take = async (item: Ahead): Promise<void> => {
+    const w = item.walked;
+    if (w.kind === 'problem') {
+      problems.push(w.problem);
       return;
     }
-    if (st.isSymbolicLink()) {
-      await addEntry({ type: 'symlink', path: rel, target: await readlink(abs), mtimeMs: st.mtimeMs });
+    current = w.abs;
+    if (w.kind === 'symlink') {
+      await addEntry({ type: 'symlink', path: w.rel, target: w.target, mtimeMs: w.mtimeMs });
       totals.symlinks++;
-    } else if (st.isDirectory()) {
-      await addEntry({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs });
+      return;
+    }
+    if (w.kind === 'dir') {
+      await addEntry({ type: 'dir', path: w.rel, mode: w.mode, mtimeMs: w.mtimeMs });
       totals.dirs++;
-      let names: string[];
+      return;
+    }
+    const { abs, stamp } = w;
+    let content: { size: number; chunks: string[] };
+    if (item.cached !== null) {
+      content = { size: stamp.size, chunks: item.cached };
+      totals.chunks += item.cached.length;
+      unchangedFiles++;
+    } else {
       try {
-        names = (await readdir(abs)).sort();
+        content = await storeFile(item.file!);
       } catch (err) {
-        problems.push({ where: abs, reason: `cannot list: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        if (!(err instanceof FileReadError)) throw err;
+        cache?.forget(abs);
+        problems.push({ where: abs, reason: `cannot read: ${err.reason}` });
         return;
       }
-      for (const name of names) await visit(join(abs, name), `${rel}/${name}`);
-    } else if (st.isFile()) {
-      const stamp = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
-      const cached = cache?.lookup(abs, stamp, (id) => writer.has(id)) ?? null;
-      let content: { size: number; chunks: string[] };
-      if (cached !== null) {
-        content = { size: st.size, chunks: cached };
-        totals.chunks += cached.length;
-        unchangedFiles++;
-      } else {
-        try {
-          content = await storeContent(readFilePieces(abs));
-        } catch (err) {
-          cache?.forget(abs);
-          problems.push({ where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-          return;
-        }
+    }
+    const entry: TreeEntry = { type: 'file', path: w.rel, mode: w.mode, mtimeMs: stamp.mtimeMs, size: content.size, chunks: content.chunks };
+    // The chunk list is complete once the pipeline reaches the entry: record it then.
+    await pipeline.afterQueued(async () => {
+      if (cache) {
+        if (content.size === stamp.size) cache.record(abs, stamp, content.chunks, w.lookedAt);
+        else cache.forget(abs); // it changed while it was read
       }
-      const entry: TreeEntry = { type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: content.size, chunks: content.chunks };
-      // The chunk list is complete once the pipeline reaches the entry: record it then.
-      await pipeline.afterQueued(async () => {
-        if (cache) {
-          if (content.size === st.size) cache.record(abs, stamp, content.chunks, lookedAt);
-          else cache.forget(abs); // it changed while it was read
+      await tree.add(entry);
+    });
+    totals.files++;
+    totals.bytes += content.size;
+    report(false);
+  };
+
+  /**
+   * Walks the paths in tree order, LOOKAHEAD entries ahead of what is stored, asking the
+   * chunk thread for each file to read as it is found: reading runs ahead across files.
+   */
+  const backUpTrees = async (tops: readonly string[]): Promise<void> => {
+    const walked = walkTrees(tops);
+    const ahead: Ahead[] = [];
+    let more = true;
+    try {
+      for (;;) {
+        while (more && ahead.length < LOOKAHEAD) {
+          const r = await walked.next();
+          if (r.done === true) {
+            more = false;
+            break;
+          }
+          const w = r.value;
+          let cached: string[] | null = null;
+          let file: FileChunks | null = null;
+          if (w.kind === 'file') {
+            cached = cache?.lookup(w.abs, w.stamp, (id) => writer.has(id)) ?? null;
+            if (cached === null) file = session.read(w.abs);
+          }
+          ahead.push({ walked: w, cached, file });
         }
-        await tree.add(entry);
-      });
-      totals.files++;
-      totals.bytes += content.size;
-      report(false);
-    } else {
-      problems.push({ where: abs, reason: 'not a regular file, folder or symlink: skipped' });
+        const item = ahead.shift();
+        if (item === undefined) return;
+        await take(item);
+      }
+    } finally {
+      session.close();
     }
   };
 
@@ -200,7 +215,7 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
       if (tops.has(top)) throw new InputError('VAULT_BACKUP_PATH', `two paths share the top-level name "${top}"`, p);
       tops.add(top);
     }
-    for (const p of paths) await visit(p, basename(p));
+    await backUpTrees(paths);
   } else {
     const s = source as StreamSource;
     if (s.name.length === 0 || s.name.includes('/') || s.name === '.' || s.name === '..') throw new InputError('VAULT_BACKUP_PATH', `stream name ${JSON.stringify(s.name)} is not a plain file name`);
@@ -238,6 +253,64 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   return { snapshotId, record, resumedPacks, unchangedFiles, notes, problems };
 }
 
+/** Tree entries found ahead of the one being stored (their files already asked for). */
+const LOOKAHEAD = 64;
+
+interface FileStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+}
+
+/** One step of the walk: an entry to store, or why a path was left out. */
+type Walked =
+  | { readonly kind: 'problem'; readonly problem: ItemProblem }
+  | { readonly kind: 'symlink'; readonly abs: string; readonly rel: string; readonly target: string; readonly mtimeMs: number }
+  | { readonly kind: 'dir'; readonly abs: string; readonly rel: string; readonly mode: number; readonly mtimeMs: number }
+  | { readonly kind: 'file'; readonly abs: string; readonly rel: string; readonly mode: number; readonly stamp: FileStamp; readonly lookedAt: number };
+
+interface Ahead {
+  readonly walked: Walked;
+  /** The files cache's chunk list for an unchanged file. */
+  readonly cached: string[] | null;
+  /** The chunk thread's reading of a file not in the cache. */
+  readonly file: FileChunks | null;
+}
+
+/** Each top path, named by its base name, and everything under it, in sorted tree order. */
+async function* walkTrees(tops: readonly string[]): AsyncGenerator<Walked> {
+  for (const p of tops) yield* walk(p, basename(p));
+}
+
+async function* walk(abs: string, rel: string): AsyncGenerator<Walked> {
+  const lookedAt = Date.now();
+  let st;
+  try {
+    st = await lstat(abs);
+  } catch (err) {
+    yield { kind: 'problem', problem: { where: abs, reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } };
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    yield { kind: 'symlink', abs, rel, target: await readlink(abs), mtimeMs: st.mtimeMs };
+  } else if (st.isDirectory()) {
+    yield { kind: 'dir', abs, rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
+    let names: string[];
+    try {
+      names = (await readdir(abs)).sort();
+    } catch (err) {
+      yield { kind: 'problem', problem: { where: abs, reason: `cannot list: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } };
+      return;
+    }
+    for (const name of names) yield* walk(join(abs, name), `${rel}/${name}`);
+  } else if (st.isFile()) {
+    yield { kind: 'file', abs, rel, mode: st.mode & 0o7777, stamp: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, lookedAt };
+  } else {
+    yield { kind: 'problem', problem: { where: abs, reason: 'not a regular file, folder or symlink: skipped' } };
+  }
+}
+
 /** Chunks whose hashing and compression run ahead, on the thread pool, of their turn to be packed. */
 const CHUNKS_AHEAD = 8;
 
@@ -263,8 +336,9 @@ class ChunkPipeline {
 
   constructor(private readonly repo: Repository, private readonly writer: PackWriter) {}
 
-  async chunk(raw: Uint8Array, onId: (hex: string) => void): Promise<void> {
-    const work = this.prepare(raw);
+  /** Queues a chunk; `id`: its id when already computed (the chunk thread's). */
+  async chunk(raw: Uint8Array, onId: (hex: string) => void, id?: Uint8Array): Promise<void> {
+    const work = this.prepare(raw, id);
     work.catch(() => undefined); // its error surfaces when its turn comes
     this.queue.push({ work, onId });
     this.queuedChunks++;
@@ -281,8 +355,8 @@ class ChunkPipeline {
     while (this.queue.length > 0) await this.commitOne();
   }
 
-  private async prepare(raw: Uint8Array): Promise<PreparedChunk> {
-    const id = await this.repo.chunkIdOffThread(raw);
+  private async prepare(raw: Uint8Array, known?: Uint8Array): Promise<PreparedChunk> {
+    const id = known ?? (await this.repo.chunkIdOffThread(raw));
     const hex = Buffer.from(id).toString('hex');
     return { id, hex, raw, packed: this.writer.has(hex) ? null : await compressOffThread(raw) };
   }

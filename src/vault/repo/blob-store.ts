@@ -3,6 +3,12 @@ import { mkdir, open, readFile, readdir, rename, unlink, link, stat } from 'node
 import { dirname, join } from 'node:path';
 import { InputError } from '../../core/index.js';
 
+/** What a caller of `BlobStore.put` already knows about the bytes. */
+export interface KnownBytes {
+  readonly sha256?: Uint8Array;
+  readonly handOver?: boolean;
+}
+
 /**
  * Where a repository keeps its named blobs. The repository core needs only these five
  * operations, so sites, erasure coding and network backends plug in behind it.
@@ -14,9 +20,10 @@ export interface BlobStore {
   /**
    * Stores `bytes` under `name`, replacing any previous blob, atomically and durably.
    * `known.sha256`: the caller has already hashed the bytes (a pack, named by its hash), so
-   * a store that needs the hash need not compute it again.
+   * a store that needs the hash need not compute it again. `known.handOver`: the caller will
+   * not touch `bytes` again, so the store may move its buffer to another thread.
    */
-  put(name: string, bytes: Uint8Array, known?: { readonly sha256?: Uint8Array }): Promise<void>;
+  put(name: string, bytes: Uint8Array, known?: KnownBytes): Promise<void>;
   /** Stores `bytes` only if `name` does not exist yet; false when it did (used for locks). */
   putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean>;
   /** The blob's bytes, or null when there is no such blob. */

@@ -1,4 +1,4 @@
-export type { BlobStore } from './blob-store.js';
+export type { BlobStore, KnownBytes } from './blob-store.js';
 export { LocalDirBlobStore, checkBlobName } from './blob-store.js';
 export type { ChunkerParams } from './chunker.js';
 export { DEFAULT_CHUNKER, FastCdc, ChunkSplitter, chunkStream, gearTable } from './chunker.js';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zlib, inflateRaw, type BrotliOptions } from 'node:zlib';
 import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
+import { shardThread } from '../erasure/shard-thread.js';
 import type { BlobStore } from './blob-store.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
 import {
@@ -348,13 +349,15 @@ export class PackWriter {
     this.bodyBytes = 0;
     await this.inflight;
     this.inflight = (async () => {
-      // Hashed on the thread pool; the store gets the hash so it does not hash the pack again.
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pack));
+      // Hashed on the shard thread, the pack's buffer moving there and back uncopied; the
+      // store gets the hash so it does not hash the pack again, and may move the pack on.
+      const packLength = pack.length;
+      const { digest, bytes } = await shardThread().sha256(pack, { handOver: true });
       const packId = Buffer.from(digest).toString('hex');
       const indexed: IndexedPack = { packId, entries: header.entries };
-      await this.repo.store.put(packBlobName(packId), pack, { sha256: digest });
+      await this.repo.store.put(packBlobName(packId), bytes, { sha256: digest, handOver: true });
       this.stats.packs++;
-      this.stats.storedBytes += pack.length;
+      this.stats.storedBytes += packLength;
       this.repo.addIndexed([indexed]);
       for (const e of indexed.entries) this.pending.delete(Buffer.from(e.chunkId).toString('hex'));
       this.unindexed.push(indexed);

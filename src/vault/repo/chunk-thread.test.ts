@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ChunkSplitter, FastCdc } from './chunker.js';
+import { ChunkThread, FileReadError, MAX_IN_FLIGHT, type FileChunks } from './chunk-thread.js';
+import { chunkIdOf } from './format.js';
+
+const root = mkdtempSync(join(tmpdir(), 'vault-chunk-thread-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const keys = { gearKey: randomBytes(32), idKey: randomBytes(32), chunker: { min: 4096, avg: 8192, max: 32768 } };
+
+/** What the backup did on its own thread before: the same cuts and ids. */
+function chunksHere(bytes: Uint8Array): { hex: string; length: number }[] {
+  const s = new ChunkSplitter(new FastCdc(keys.gearKey, keys.chunker));
+  return [...s.push(bytes), ...s.finish()].map((c) => ({ hex: chunkIdOf(keys.idKey, c).toString('hex'), length: c.length }));
+}
+
+async function collect(file: FileChunks): Promise<{ hex: string; length: number }[]> {
+  const out: { hex: string; length: number }[] = [];
+  for await (const { chunk, id } of file) {
+    assert.equal(Buffer.from(id).toString('hex'), chunkIdOf(keys.idKey, chunk).toString('hex'), 'the id is the chunk’s');
+    out.push({ hex: Buffer.from(id).toString('hex'), length: chunk.length });
+  }
+  return out;
+}
+
+describe('chunk thread', () => {
+  const thread = new ChunkThread();
+
+  it('cuts and names files as the main thread would, in the order they were asked for', async () => {
+    const files = [randomBytes(300_000), Buffer.alloc(0), randomBytes(100), Buffer.from('x'.repeat(90_000))].map((b, i) => {
+      const p = join(root, `f${i}`);
+      writeFileSync(p, b);
+      return { p, b };
+    });
+    const session = thread.session(keys);
+    const reads = files.map((f) => session.read(f.p)); // all asked for at once, taken in turn
+    for (const [i, f] of files.entries()) {
+      assert.deepEqual(await collect(reads[i]!), chunksHere(f.b), `file ${i}`);
+      assert.equal(reads[i]!.size, f.b.length);
+    }
+    session.close();
+  });
+
+  it('reports a file it cannot read, and goes on with the next', async () => {
+    const ok = join(root, 'ok');
+    writeFileSync(ok, randomBytes(50_000));
+    const session = thread.session(keys);
+    const missing = session.read(join(root, 'no-such-file'));
+    const folder = session.read(root);
+    const next = session.read(ok);
+    await assert.rejects(collect(missing), (err: unknown) => err instanceof FileReadError && err.reason === 'ENOENT');
+    await assert.rejects(collect(folder), (err: unknown) => err instanceof FileReadError && err.reason === 'EISDIR');
+    assert.ok((await collect(next)).length > 0);
+    session.close();
+  });
+
+  it('does not run ahead without bound, and a file left half-read does not stall the next', async () => {
+    // Far more chunks than may be in flight: the thread must wait for the reader.
+    const big = join(root, 'big');
+    writeFileSync(big, randomBytes(MAX_IN_FLIGHT * 4 * 32768));
+    const after = join(root, 'after');
+    const afterBytes = randomBytes(70_000);
+    writeFileSync(after, afterBytes);
+    const session = thread.session(keys);
+    const first = session.read(big);
+    const second = session.read(after);
+    for await (const _ of first) break; // one chunk taken, the rest abandoned
+    assert.deepEqual(await collect(second), chunksHere(afterBytes));
+    session.close();
+  });
+
+  it('skips what a closed session asked for and did not take', async () => {
+    const p = join(root, 'closed');
+    writeFileSync(p, randomBytes(MAX_IN_FLIGHT * 8 * 32768));
+    const s1 = thread.session(keys);
+    const unread = s1.read(p);
+    s1.close();
+    await assert.rejects(collect(unread), (err: unknown) => err instanceof FileReadError);
+    // A new session is served at once.
+    const s2 = thread.session(keys);
+    const small = randomBytes(10_000);
+    const q = join(root, 'small');
+    writeFileSync(q, small);
+    assert.deepEqual(await collect(s2.read(q)), chunksHere(small));
+    s2.close();
+  });
+});
