@@ -50,7 +50,8 @@ function spreadMask(bits: number): number {
  * point is found and `final` is false, returns -1 (need more bytes).
  */
 export class FastCdc {
-  private readonly gear: Uint32Array;
+  /** The gear table as signed words: the hash stays a small integer, with no conversions. */
+  private readonly gearInt: Int32Array;
   private readonly maskS: number;
   private readonly maskL: number;
   readonly params: ChunkerParams;
@@ -58,7 +59,7 @@ export class FastCdc {
   constructor(gearKey: Uint8Array, params: ChunkerParams) {
     checkChunkerParams(params, 'chunker');
     this.params = params;
-    this.gear = gearTable(gearKey);
+    this.gearInt = new Int32Array(gearTable(gearKey).buffer);
     const bits = Math.log2(params.avg);
     this.maskS = spreadMask(bits + 2);
     this.maskL = spreadMask(bits - 2);
@@ -74,22 +75,40 @@ export class FastCdc {
 
   /** Length of the chunk at `start`, or `end - start` if no cut point lies before `end`. */
   private scan(buf: Uint8Array, start: number, end: number): number {
-    const gear = this.gear;
     const normal = Math.min(end, start + this.params.avg);
-    let h = 0;
-    let i = start + this.params.min;
-    const maskS = this.maskS;
-    const maskL = this.maskL;
-    for (; i < normal; i++) {
-      h = ((h << 1) + gear[buf[i]!]!) | 0;
-      if ((h & maskS) === 0) return i + 1 - start;
-    }
-    for (; i < end; i++) {
-      h = ((h << 1) + gear[buf[i]!]!) | 0;
-      if ((h & maskL) === 0) return i + 1 - start;
-    }
-    return end - start;
+    const i = start + this.params.min;
+    const h = { value: 0 };
+    const a = scanTo(this.gearInt, buf, i, normal, this.maskS, h);
+    if (a >= 0) return a + 1 - start;
+    const b = scanTo(this.gearInt, buf, Math.max(i, normal), end, this.maskL, h);
+    return b >= 0 ? b + 1 - start : end - start;
   }
+}
+
+/**
+ * The first position in [from, to) where the rolling gear hash has no bit of `mask` set, or
+ * −1; `h` carries the hash across calls. Unrolled by four: the hot loop of every backup.
+ */
+function scanTo(gear: Int32Array, buf: Uint8Array, from: number, to: number, mask: number, h: { value: number }): number {
+  const m = mask | 0; // an int32, not the unsigned double spreadMask gives
+  let x = h.value;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    x = ((x << 1) + gear[buf[i]!]!) | 0;
+    if ((x & m) === 0) return i;
+    x = ((x << 1) + gear[buf[i + 1]!]!) | 0;
+    if ((x & m) === 0) return i + 1;
+    x = ((x << 1) + gear[buf[i + 2]!]!) | 0;
+    if ((x & m) === 0) return i + 2;
+    x = ((x << 1) + gear[buf[i + 3]!]!) | 0;
+    if ((x & m) === 0) return i + 3;
+  }
+  for (; i < to; i++) {
+    x = ((x << 1) + gear[buf[i]!]!) | 0;
+    if ((x & m) === 0) return i;
+  }
+  h.value = x;
+  return -1;
 }
 
 /**

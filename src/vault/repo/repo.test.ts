@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { InputError } from '../../core/index.js';
 import { LocalDirBlobStore } from './blob-store.js';
 import { backup } from './backup.js';
-import { ChunkSplitter, FastCdc } from './chunker.js';
+import { ChunkSplitter, FastCdc, gearTable } from './chunker.js';
 import { packBlobName } from './format.js';
 import { initRepository, PackWriter, Repository } from './repository.js';
 import { restore } from './restore.js';
@@ -116,6 +116,41 @@ describe('FastCDC with a keyed gear table', () => {
     const afterIds = ids(shifted);
     const shared = [...afterIds].filter((x) => before.has(x)).length;
     assert.ok(shared >= before.size - 3, `only ${shared} of ${before.size} chunks shared`);
+  });
+
+  it('cuts exactly where docs/vault-format.md says, byte by byte', () => {
+    // The format's definition, written plainly: the engine's unrolled loop must agree with it.
+    const key = prng('k3', 32);
+    const gear = gearTable(key);
+    const mask = (ones: number): number => {
+      let m = 0;
+      let placed = 0;
+      for (let pos = 31; pos >= 0 && placed < ones; pos -= 2, placed++) m = (m | (2 ** pos)) >>> 0;
+      for (let pos = 30; pos >= 0 && placed < ones; pos -= 2, placed++) m = (m | (2 ** pos)) >>> 0;
+      return m;
+    };
+    for (const p of [SMALL, { min: 64, avg: 128, max: 1024 }, { min: 1000, avg: 2048, max: 3000 }]) {
+      const bits = Math.log2(p.avg);
+      const [maskS, maskL] = [mask(bits + 2), mask(bits - 2)];
+      const expected: number[] = [];
+      for (let start = 0; start < data.length; ) {
+        const len = Math.min(p.max, data.length - start);
+        let cut = len;
+        if (len > p.min) {
+          let h = 0;
+          for (let i = p.min; i < len; i++) {
+            h = (h * 2 + gear[data[start + i]!]!) % 2 ** 32;
+            if ((h & (i < p.avg ? maskS : maskL)) >>> 0 === 0) {
+              cut = i + 1;
+              break;
+            }
+          }
+        }
+        expected.push(cut);
+        start += cut;
+      }
+      assert.deepEqual(cutAll(new FastCdc(key, p), data, 65_536).map((c) => c.length), expected, JSON.stringify(p));
+    }
   });
 
   it('refuses bad parameters with the reason', () => {

@@ -299,6 +299,9 @@ export interface PackWriterStats {
  * be a counter), is written atomically under the SHA-256 of its bytes, and is indexed in an
  * index file every few packs and at `finish`.
  */
+/** Pack writes a backup keeps under way at once. */
+const PACK_WRITES_IN_FLIGHT = 3;
+
 export class PackWriter {
   readonly stats: PackWriterStats = { packs: 0, storedBytes: 0, newChunks: 0, newBytes: 0 };
   private dataKey: Buffer | null = null;
@@ -307,7 +310,8 @@ export class PackWriter {
   private bodyBytes = 0;
   private readonly pending = new Map<string, true>();
   private unindexed: IndexedPack[] = [];
-  private inflight: Promise<void> = Promise.resolve();
+  /** Pack writes under way, oldest first. */
+  private inflight: Promise<void>[] = [];
 
   constructor(private readonly repo: Repository, private readonly wrap: WrapDataKey, private readonly indexEvery = 16) {}
 
@@ -337,7 +341,7 @@ export class PackWriter {
     if (this.bodyBytes >= this.repo.config.packTarget) await this.flushPack();
   }
 
-  /** Closes the current pack and starts writing it; at most one pack write is in flight. */
+  /** Closes the current pack and starts writing it; at most PACK_WRITES_IN_FLIGHT are under way. */
   async flushPack(): Promise<void> {
     if (this.entries.length === 0 || !this.dataKey) return;
     const wrapped = await this.wrap(this.dataKey);
@@ -347,8 +351,9 @@ export class PackWriter {
     this.entries = [];
     this.records = [];
     this.bodyBytes = 0;
-    await this.inflight;
-    this.inflight = (async () => {
+    // A pack write waits on fsyncs at every site: a few run at once, so the next pack fills meanwhile.
+    while (this.inflight.length >= PACK_WRITES_IN_FLIGHT) await this.inflight.shift();
+    const write = (async () => {
       // Hashed on the shard thread, the pack's buffer moving there and back uncopied; the
       // store gets the hash so it does not hash the pack again, and may move the pack on.
       const packLength = pack.length;
@@ -367,12 +372,14 @@ export class PackWriter {
         await this.repo.writeIndexFile(batch);
       }
     })();
+    write.catch(() => undefined); // its error surfaces when it is awaited, in turn
+    this.inflight.push(write);
   }
 
   /** Writes the open pack and the index of every pack not yet indexed. */
   async finish(): Promise<void> {
     await this.flushPack();
-    await this.inflight;
+    while (this.inflight.length > 0) await this.inflight.shift();
     if (this.unindexed.length > 0) {
       await this.repo.writeIndexFile(this.unindexed);
       this.unindexed = [];
