@@ -208,6 +208,34 @@ describe('backup and restore', () => {
     assert.ok(readFileSync(join(out, 'core.sql')).equals(expected));
   });
 
+  it('opens a chunk that several files hold once, and writes it to each', async () => {
+    const { repo, backupOpts, restoreOpts } = await newRepo();
+    const src = tmp('src');
+    mkdirSync(src);
+    const body = prng('dup', 1_000_000);
+    for (const n of ['a.bin', 'b.bin', 'c.bin']) writeFileSync(join(src, n), body);
+    writeFileSync(join(src, 'd.bin'), Buffer.concat([body.subarray(0, 500_000), prng('tail', 300_000)]));
+    const res = await backup(repo, [src], backupOpts);
+    // Count what the restore opens, through the repository's own reader.
+    const opened = new Map<string, number>();
+    const make = repo.chunkReader.bind(repo);
+    repo.chunkReader = (unwrap) => {
+      const r = make(unwrap);
+      const read = r.read.bind(r);
+      r.read = (id) => {
+        opened.set(id, (opened.get(id) ?? 0) + 1);
+        return read(id);
+      };
+      return r;
+    };
+    const out = tmp('out');
+    await restore(repo, res.snapshotId, out, restoreOpts);
+    assertSameTree(src, join(out, src.slice(src.lastIndexOf('/') + 1)));
+    const data = [...opened].filter(([id]) => !res.record.tree.includes(id));
+    assert.ok(data.length > 0 && res.record.totals.chunks > data.length * 2, `${res.record.totals.chunks} uses of ${data.length} chunks`);
+    assert.deepEqual(data.filter(([, n]) => n > 1), [], 'each data chunk opened once');
+  });
+
   it('gives equal content different chunk ids in two repositories', async () => {
     const a = await newRepo();
     const b = await newRepo();

@@ -38,6 +38,63 @@ export async function* readTree(reader: ChunkReader, treeIds: readonly string[])
   if (carry.length > 0) throw new InputError('VAULT_TREE', 'tree ends in an unterminated line', `tree line ${line + 1}`);
 }
 
+/** Bytes of opened chunks kept for their later uses; past this, a chunk is opened again. */
+const SHARED_BUDGET = 128 * 1024 * 1024;
+
+/**
+ * Chunks opened once for all their uses in a restore: the plaintext stays (within
+ * SHARED_BUDGET) until its last use, and a read of a chunk already being opened waits for
+ * that one instead of opening it again.
+ */
+export class SharedChunks {
+  private readonly open = new Map<string, Promise<Buffer>>();
+  /** Sizes of the opened chunks held, counted against the budget. */
+  private readonly sizes = new Map<string, number>();
+  private held = 0;
+
+  constructor(
+    private readonly reader: Pick<ChunkReader, 'read'>,
+    /** Uses left per chunk id. */
+    private readonly uses: Map<string, number>,
+  ) {}
+
+  read(id: string): Promise<Buffer> {
+    const left = (this.uses.get(id) ?? 1) - 1;
+    if (left > 0) this.uses.set(id, left);
+    else this.uses.delete(id);
+    const shared = this.open.get(id);
+    if (shared !== undefined) {
+      if (left <= 0) this.drop(id);
+      return shared;
+    }
+    const p = this.reader.read(id);
+    if (left > 0) {
+      this.open.set(id, p);
+      p.then(
+        (b) => {
+          if (this.open.get(id) !== p) return; // its last use came first
+          if (this.held + b.length > SHARED_BUDGET) {
+            this.open.delete(id); // over budget: later uses open it again
+            return;
+          }
+          this.held += b.length;
+          this.sizes.set(id, b.length);
+        },
+        () => this.open.delete(id),
+      );
+    }
+    return p;
+  }
+
+  private drop(id: string): void {
+    this.open.delete(id);
+    const n = this.sizes.get(id);
+    if (n === undefined) return;
+    this.held -= n;
+    this.sizes.delete(id);
+  }
+}
+
 /** Chunk reads kept in flight ahead of the writes: decrypting, inflating and hashing overlap. */
 const READ_AHEAD = 32;
 
@@ -56,12 +113,19 @@ interface FileJob {
 export async function restore(repo: Repository, snapshotId: string, targetDir: string, opts: RestoreOptions): Promise<RestoreResult> {
   const { record } = await readSnapshot(repo.store, snapshotId, repo.config.repoId, opts.verifySignature);
   await prepareTarget(targetDir);
-  const reader = repo.chunkReader(opts.unwrapDataKey);
+  const packs = repo.chunkReader(opts.unwrapDataKey);
+  // A chunk that several files hold (copies, near-identical dumps) is opened once and written
+  // to each of them, as restic's restorer does: count the uses first (the tree is small).
+  const uses = new Map<string, number>();
+  for await (const e of readTree(packs, record.tree)) {
+    if (e.type === 'file') for (const id of e.chunks) uses.set(id, (uses.get(id) ?? 0) + 1);
+  }
+  const reader = new SharedChunks(packs, uses);
   const dirs: { path: string; mode: number; mtimeMs: number; depth: number }[] = [];
   const links: { path: string; target: string; mtimeMs: number }[] = [];
   let files = 0;
   let bytes = 0;
-  await writeFiles(reader, placeEntries(readTree(reader, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
+  await writeFiles(reader, placeEntries(readTree(packs, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
     bytes += written;
     files++;
     opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
@@ -137,7 +201,7 @@ interface PendingChunk {
  * Writes the files in tree order while up to READ_AHEAD chunk reads, across file
  * boundaries, run ahead of the writes.
  */
-async function writeFiles(reader: ChunkReader, jobs: AsyncIterable<FileJob>, onFile: (job: FileJob, written: number) => void): Promise<void> {
+async function writeFiles(reader: Pick<ChunkReader, 'read'>, jobs: AsyncIterable<FileJob>, onFile: (job: FileJob, written: number) => void): Promise<void> {
   const it = jobs[Symbol.asyncIterator]();
   const ahead: PendingChunk[] = [];
   let current: FileJob | null = null;
