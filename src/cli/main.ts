@@ -118,6 +118,16 @@ program
     return n;
   }, 2000)
   .option('--hub-share-collection <id>', 'the hub collection sightings and shares go to (default: the first one this member may write)')
+  .option('--sector-members <n>', 'hub: distinct members whose sightings of one indicator make a sector alert (default 2)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 2 || n > 1000) throw new InvalidArgumentError('a whole number of members from 2 to 1000');
+    return n;
+  })
+  .option('--sector-window <hours>', 'hub: the window those sightings must fall in, in hours (default 24)', (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > 24 * 366) throw new InvalidArgumentError('a number of hours above 0 and at most a year');
+    return n;
+  })
   .action(serveCommand);
 
 program

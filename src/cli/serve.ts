@@ -25,6 +25,8 @@ export interface ServeCommandOptions {
   readonly hubPassword?: string;
   readonly hubPoll?: number;
   readonly hubShareCollection?: string;
+  readonly sectorMembers?: number;
+  readonly sectorWindow?: number;
 }
 
 function hubConnection(opts: ServeCommandOptions): HubConnection | undefined {
@@ -67,6 +69,9 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     ...(opts.timezone ? { timezone: opts.timezone } : {}),
     ...(opts.vault ? { vaults: opts.vault } : {}),
     ...(opts.hub ? { hub: true } : {}),
+    ...(opts.sectorMembers !== undefined || opts.sectorWindow !== undefined
+      ? { sectorAlert: { ...(opts.sectorMembers !== undefined ? { members: opts.sectorMembers } : {}), ...(opts.sectorWindow !== undefined ? { windowMs: opts.sectorWindow * 3_600_000 } : {}) } }
+      : {}),
     ...(connection ? { hubConnection: connection } : {}),
     webRoot: WEB_ROOT,
   });

@@ -3,7 +3,7 @@ import { InputError, NotAllowedError, requireRole, type RequestContext } from '.
 import type { Store } from '../store/index.js';
 import { listCollections } from './hub/collections.js';
 import { agedIndicators, CREDIT_POINTS, creditLedger } from './hub/credit.js';
-import { correlate, listSectorAlerts, setSectorAlertStatus, type SectorAlert } from './hub/ledger.js';
+import { correlate, DEFAULT_SECTOR_THRESHOLD, DEFAULT_SECTOR_WINDOW_MS, listSectorAlerts, setSectorAlertStatus, type LedgerOptions, type SectorAlert } from './hub/ledger.js';
 import { intelDb, listMembers, principalOf } from './hub/members.js';
 import { acknowledgeDisclosure, changeDisclosure, fileDisclosure, getDisclosure, listDisclosures, type Disclosure, type DisclosureState } from './disclosure/disclosures.js';
 
@@ -29,9 +29,15 @@ export interface IntelRoutesDeps {
   /** What the console shows about the link to the hub (member side). */
   readonly hubStatus?: () => Record<string, unknown>;
   readonly hub?: boolean;
+  /** The sector-alert rule the TAXII server applies (shown, not applied, here). */
+  readonly sectorRule?: LedgerOptions;
 }
 
 const tag = { tags: ['intel'] };
+
+function sectorRuleJson(rule: LedgerOptions | undefined): { members: number; window_hours: number } {
+  return { members: rule?.sectorThreshold ?? DEFAULT_SECTOR_THRESHOLD, window_hours: (rule?.windowMs ?? DEFAULT_SECTOR_WINDOW_MS) / 3_600_000 };
+}
 
 /**
  * The console's and scripts' view of intel under /api/v1/intel: collections, aged
@@ -50,15 +56,23 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
       if (type) q = q.where('type' as never, '=', type as never);
       return Number((await q.executeTakeFirst())?.n ?? 0);
     };
+    /** Objects, not versions: a STIX object posted in three versions is one object. */
+    const distinct = async (type?: string): Promise<number> => {
+      let q = idb.selectFrom('stix_objects').select((eb) => eb.fn.count<number>('id').distinct().as('n')).where('tenant', '=', ctx.tenant);
+      if (type) q = q.where('type', '=', type);
+      return Number((await q.executeTakeFirst())?.n ?? 0);
+    };
     return {
       mode: deps.hub ? 'hub' : 'member',
       hub_link: deps.hubStatus?.() ?? null,
       collections: await count('taxii_collections'),
       members: await count('intel_members'),
-      objects: await count('stix_objects'),
-      indicators: await count('stix_objects', 'indicator'),
+      objects: await distinct(),
+      object_versions: await count('stix_objects'),
+      indicators: await distinct('indicator'),
       sightings: await count('intel_sightings'),
       sector_alerts: await count('intel_sector_alerts'),
+      sector_alert_rule: sectorRuleJson(deps.sectorRule),
     };
   });
 
@@ -101,13 +115,30 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
     const { value } = req.query as { value: string };
     if (!/^[a-z0-9-]+:[^=]+=.+$/.test(value)) throw new InputError('VALUE_INVALID', "a value is 'type:path=value', e.g. ipv4-addr:value=203.0.113.7", 'value');
     const c = await correlate(db, ctx.tenant, value);
-    return { value: c.value, capped: c.capped, members: c.members, reports: c.reports, objects: c.objects.map((o) => ({ id: o.id, shared_by: o.sharedBy, sighted_by: o.sightedBy })) };
+    return {
+      value: c.value, capped: c.capped, members: c.members, reports: c.reports,
+      objects: c.objects.map((o) => ({ id: o.id, type: o.type, name: o.name, pattern: o.pattern, modified: o.modified, shared_by: o.sharedBy, sighted_by: o.sightedBy })),
+    };
   });
 
-  app.get('/api/v1/intel/sector-alerts', { schema: { ...tag, summary: 'Sector alerts: one indicator sighted by several members within the window' } }, async (req) => {
+  app.get('/api/v1/intel/sector-alerts', {
+    schema: {
+      ...tag,
+      summary: 'Sector alerts: one indicator sighted by several members within the window; most recently widened first, paged',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { status: { type: 'string', enum: ['open', 'closed'] }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, offset: { type: 'integer', minimum: 0 } },
+      },
+    },
+  }, async (req) => {
     const ctx = deps.contextOf(req);
     requireRole(ctx, 'analyst', 'auditor', 'supervisor');
-    return { items: (await listSectorAlerts(db, ctx.tenant)).map(sectorAlertJson) };
+    const q = req.query as { status?: 'open' | 'closed'; limit?: number; offset?: number };
+    const limit = q.limit ?? 200;
+    const offset = q.offset ?? 0;
+    const page = await listSectorAlerts(db, ctx.tenant, { limit, offset, ...(q.status ? { status: q.status } : {}) });
+    return { items: page.items.map(sectorAlertJson), total: page.total, limit, offset, rule: sectorRuleJson(deps.sectorRule) };
   });
 
   app.post('/api/v1/intel/sector-alerts/:id/status', {

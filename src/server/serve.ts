@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly log?: (line: string) => void;
   /** Run as the sector hub (F-ISAC): members connect by TAXII; sector views. */
   readonly hub?: boolean;
+  /** When sightings make a sector alert: distinct members within a window (default 2 in 24 h). */
+  readonly sectorAlert?: { readonly members?: number; readonly windowMs?: number };
   /** A member's link to the hub: pull its intel, push sightings and shares. */
   readonly hubConnection?: HubConnection;
 }
@@ -106,19 +108,24 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   registerRuleRoutes(app, { store, contextOf, onRulesChanged: async () => void (await pipeline.reloadRules()) });
   registerCaseRoutes(app, { store, contextOf });
   registerVaultRoutes(app, { store, contextOf, vaults: (opts.vaults ?? []).map((v) => resolve(v)) });
+  const sectorRule = {
+    ...(opts.sectorAlert?.members !== undefined ? { sectorThreshold: opts.sectorAlert.members } : {}),
+    ...(opts.sectorAlert?.windowMs !== undefined ? { windowMs: opts.sectorAlert.windowMs } : {}),
+  };
   await registerTaxiiRoutes(app, {
     db: store.db,
     tenant: ctx.tenant,
     bearer: (authorization) => auth.contextOf(authorization),
     maxContentLength: BODY_LIMIT,
     ...(opts.hub ? { title: 'Lianfang sector intel hub' } : {}),
+    ledger: sectorRule,
     onAdded: (_collection, added) => void indicators.added(added),
     onSectorAlert: (alerts) => {
       for (const a of alerts) log(`intel: sector alert — ${a.indicatorName} sighted by ${a.members.length} members (${a.members.join(', ')})`);
     },
   });
   registerIntelRoutes(app, {
-    store, contextOf, ...(opts.hub ? { hub: true } : {}),
+    store, contextOf, sectorRule, ...(opts.hub ? { hub: true } : {}),
     ...(connector ? { hubStatus: () => ({ url: opts.hubConnection!.url, last_sync: connector.lastSync, last_error: connector.lastError }) } : {}),
   });
 

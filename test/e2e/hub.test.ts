@@ -28,7 +28,7 @@ describe('a hub and a member on loopback: intel out by TAXII, an alert at the me
     assert.match(collection, /^[0-9a-f-]{36}$/);
     hubAdmin = (await lianfang(['token', 'create', '--role', 'admin', '--name', 'isac-staff', '--data', hubData])).stdout.trim();
     memberAnalyst = (await lianfang(['token', 'create', '--role', 'analyst', '--name', 'soc', '--data', memberData])).stdout.trim();
-    hub = await startServe(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp']);
+    hub = await startServe(['--hub', '--data', hubData, '--no-syslog-udp', '--no-syslog-tcp', '--sector-members', '2', '--sector-window', '48']);
     member = await startServe(['--data', memberData, '--syslog-udp', '0', '--no-syslog-tcp', '--hub-url', `${hub.http}/taxii2/`, '--hub-token', memberToken, '--hub-poll', '200']);
   });
 
@@ -71,6 +71,22 @@ describe('a hub and a member on loopback: intel out by TAXII, an alert at the me
       return items && items.length > 0 ? items[0] : undefined;
     });
     assert.equal(alert['rule_title'], 'C2 server of a phishing kit');
+
+    // The hub says which sector-alert rule it applies (set by --sector-members/--sector-window),
+    // and counts objects, not versions: a second version of the indicator adds a version, not an object.
+    const again = await fetch(`${hub.http}/taxii2/intel/collections/${collection}/objects/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hubAdmin}`, 'content-type': TAXII, accept: TAXII },
+      body: JSON.stringify({ objects: [{
+        type: 'indicator', spec_version: '2.1', id: indicatorId, created: '2026-11-01T00:00:00.000Z', modified: '2026-11-02T00:00:00.000Z',
+        name: 'C2 server of a phishing kit', pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z', confidence: 80,
+      }] }),
+    });
+    assert.equal(again.status, 202);
+    const overview = (await (await fetch(`${hub.http}/api/v1/intel/overview`, { headers: { authorization: `Bearer ${hubAdmin}` } })).json()) as Json;
+    assert.deepEqual(overview['sector_alert_rule'], { members: 2, window_hours: 48 });
+    assert.equal(overview['indicators'], 1, JSON.stringify(overview));
+    assert.equal(overview['object_versions'], (overview['objects'] as number) + 1, JSON.stringify(overview));
 
     // The sighting flows back to the hub, attributed there to the member that sent it.
     const sighting = await until('the sighting at the hub', async () => {

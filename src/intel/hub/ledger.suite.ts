@@ -72,12 +72,23 @@ describe(`the hub ledger: correlation, sector alerts, ageing, credit (${label})`
     assert.equal(wider.length, 1);
     assert.equal(wider[0]!.id, raised[0]!.id, 'the same alert, widened');
     assert.deepEqual(wider[0]!.members, ['bank-b', 'bank-c', 'bank-d']);
-    assert.equal((await listSectorAlerts(store.db, tenant)).filter((a) => a.indicatorId === id).length, 1);
+    assert.equal((await listSectorAlerts(store.db, tenant)).items.filter((a) => a.indicatorId === id).length, 1);
     const closed = await setSectorAlertStatus(store.db, tenant, raised[0]!.id, 'closed');
     assert.equal(closed.status, 'closed');
     const again = await post('bank-a', [sighting(id, '2026-11-21T11:45:00.000Z')]);
     assert.equal(again.length, 1);
     assert.notEqual(again[0]!.id, raised[0]!.id, 'a closed alert is not widened: new sightings open a new one');
+    // Paging and the status filter: each page a different slice of the same ordered list.
+    const all = await listSectorAlerts(store.db, tenant);
+    assert.equal(all.total, all.items.length);
+    assert.ok(all.total >= 2);
+    const pages = [await listSectorAlerts(store.db, tenant, { limit: 1 }), await listSectorAlerts(store.db, tenant, { limit: 1, offset: 1 })];
+    assert.deepEqual(pages.map((p) => p.items.map((a) => a.id)).flat(), all.items.slice(0, 2).map((a) => a.id));
+    assert.equal(pages[1]!.total, all.total);
+    const closedOnly = await listSectorAlerts(store.db, tenant, { status: 'closed' });
+    assert.ok(closedOnly.items.some((a) => a.id === raised[0]!.id));
+    assert.ok(closedOnly.items.every((a) => a.status === 'closed'));
+    assert.equal(closedOnly.total + (await listSectorAlerts(store.db, tenant, { status: 'open' })).total, all.total);
     await assert.rejects(setSectorAlertStatus(store.db, tenant, 'no-such-alert', 'closed'), /no sector alert/);
   });
 
@@ -92,7 +103,16 @@ describe(`the hub ledger: correlation, sector alerts, ageing, credit (${label})`
     assert.deepEqual(c.objects.map((o) => o.id).sort(), [String(a['id']), String(b['id'])].sort());
     assert.deepEqual(c.members, ['bank-a', 'bank-b', 'bank-c']);
     assert.equal(c.reports.length, 1);
+    assert.equal(c.reports[0]!.name, 'Phishing wave', 'a report is named, not just an id');
+    assert.equal(c.reports[0]!.type, 'report');
+    const linkedB = c.objects.find((o) => o.id === b['id'])!;
+    assert.equal(linkedB.type, 'indicator');
+    assert.equal(linkedB.pattern, b['pattern']);
     assert.deepEqual(c.objects.find((o) => o.id === a['id'])?.sightedBy, ['bank-c']);
+    // A new version of the indicator: the correlation shows the latest.
+    await post('bank-a', [{ ...a, name: 'Phishing domain (v2)', modified: '2026-11-21T13:00:00.000Z' }]);
+    const again = await correlate(store.db, tenant, 'domain-name:value=pay-update.example-bank.com');
+    assert.equal(again.objects.find((o) => o.id === a['id'])?.name, 'Phishing domain (v2)');
     const capped = await correlate(store.db, tenant, 'domain-name:value=pay-update.example-bank.com', 1);
     assert.equal(capped.capped, true);
     assert.equal(capped.objects.length, 0);

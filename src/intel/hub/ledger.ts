@@ -195,17 +195,37 @@ export async function setSectorAlertStatus(db: Kysely<Database>, tenant: string,
   return alertFromRow(await idb.selectFrom('intel_sector_alerts').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
 }
 
-export async function listSectorAlerts(db: Kysely<Database>, tenant: string, limit = 200): Promise<SectorAlert[]> {
-  const rows = await intelDb(db).selectFrom('intel_sector_alerts').selectAll().where('tenant', '=', tenant).orderBy('updated_at', 'desc').limit(limit).execute();
-  return rows.map(alertFromRow);
+/** Sector alerts, most recently widened first; `status` narrows, `offset`/`limit` page. */
+export async function listSectorAlerts(
+  db: Kysely<Database>,
+  tenant: string,
+  opts: { readonly limit?: number; readonly offset?: number; readonly status?: SectorAlert['status'] } = {},
+): Promise<{ items: SectorAlert[]; total: number }> {
+  const idb = intelDb(db);
+  let q = idb.selectFrom('intel_sector_alerts').where('tenant', '=', tenant);
+  if (opts.status) q = q.where('status', '=', opts.status);
+  const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+  const rows = await q.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(opts.limit ?? 200).offset(opts.offset ?? 0).execute();
+  return { items: rows.map(alertFromRow), total };
+}
+
+/** A STIX object as a correlation names it: enough to read without fetching it. */
+export interface LinkedObject {
+  readonly id: string;
+  readonly type: string;
+  readonly name: string | null;
+  /** The indicator's pattern; null for other objects. */
+  readonly pattern: string | null;
+  /** Its latest version's `modified`, as stored. */
+  readonly modified: string | null;
 }
 
 export interface Correlation {
   readonly value: string;
   /** Objects (indicators) carrying it, with the members who shared or sighted each. */
-  readonly objects: { readonly id: string; readonly sharedBy: readonly string[]; readonly sightedBy: readonly string[] }[];
-  /** Reports that reference one of those objects. */
-  readonly reports: readonly string[];
+  readonly objects: (LinkedObject & { readonly sharedBy: readonly string[]; readonly sightedBy: readonly string[] })[];
+  /** Reports and groupings that reference one of those objects. */
+  readonly reports: readonly LinkedObject[];
   readonly members: readonly string[];
   /** True when the value sits on more objects than the limit: too common to link anything. */
   readonly capped: boolean;
@@ -217,19 +237,42 @@ export async function correlate(db: Kysely<Database>, tenant: string, valueKey: 
   const rows = await idb.selectFrom('intel_values').selectAll().where('tenant', '=', tenant).where('value_key', '=', valueKey).execute();
   const ids = [...new Set(rows.map((r) => r.object_id))];
   if (ids.length > limit) return { value: valueKey, objects: [], reports: [], members: [], capped: true };
+  const linked = ids.length > 0 ? await latestVersions(db, tenant, ids) : new Map<string, LinkedObject>();
   const objects = ids.map((id) => ({
-    id,
+    ...(linked.get(id) ?? { id, type: id.slice(0, id.indexOf('--')), name: null, pattern: null, modified: null }),
     sharedBy: [...new Set(rows.filter((r) => r.object_id === id && r.kind === 'indicator').map((r) => r.member))].sort(),
     sightedBy: [...new Set(rows.filter((r) => r.object_id === id && r.kind === 'sighting').map((r) => r.member))].sort(),
   }));
-  const reports = new Set<string>();
+  const reports = new Map<string, LinkedObject>();
   if (ids.length > 0) {
-    const candidates = await idb.selectFrom('stix_objects').select(['id', 'json']).where('tenant', '=', tenant).where('type', 'in', ['report', 'grouping']).execute();
-    for (const r of candidates) {
-      const refs = (JSON.parse(r.json) as Record<string, unknown>)['object_refs'];
-      if (Array.isArray(refs) && refs.some((x) => ids.includes(String(x)))) reports.add(r.id);
+    const wanted = new Set(ids);
+    const candidates = await idb.selectFrom('stix_objects').select(['id', 'version', 'json']).where('tenant', '=', tenant).where('type', 'in', ['report', 'grouping']).execute();
+    const latest = new Map<string, { version: string; json: string }>();
+    for (const r of candidates) if ((latest.get(r.id)?.version ?? '') < r.version) latest.set(r.id, r);
+    for (const [id, r] of latest) {
+      const o = JSON.parse(r.json) as Record<string, unknown>;
+      const refs = o['object_refs'];
+      if (Array.isArray(refs) && refs.some((x) => wanted.has(String(x)))) reports.set(id, linkedObject(id, o));
     }
   }
   const members = [...new Set(rows.map((r) => r.member).filter((m) => m !== ''))].sort();
-  return { value: valueKey, objects, reports: [...reports].sort(), members, capped: false };
+  return { value: valueKey, objects, reports: [...reports.values()].sort((a, b) => a.id.localeCompare(b.id)), members, capped: false };
+}
+
+function linkedObject(id: string, o: Readonly<Record<string, unknown>>): LinkedObject {
+  return {
+    id,
+    type: typeof o['type'] === 'string' ? o['type'] : id.slice(0, id.indexOf('--')),
+    name: typeof o['name'] === 'string' ? o['name'] : null,
+    pattern: typeof o['pattern'] === 'string' ? o['pattern'] : null,
+    modified: typeof o['modified'] === 'string' ? o['modified'] : null,
+  };
+}
+
+/** The latest stored version of each object, as a LinkedObject. */
+async function latestVersions(db: Kysely<Database>, tenant: string, ids: readonly string[]): Promise<Map<string, LinkedObject>> {
+  const rows = await intelDb(db).selectFrom('stix_objects').select(['id', 'version', 'json']).where('tenant', '=', tenant).where('id', 'in', ids).execute();
+  const latest = new Map<string, { version: string; json: string }>();
+  for (const r of rows) if ((latest.get(r.id)?.version ?? '') < r.version) latest.set(r.id, r);
+  return new Map([...latest].map(([id, r]) => [id, linkedObject(id, JSON.parse(r.json) as Record<string, unknown>)]));
 }

@@ -333,8 +333,18 @@ export interface Correlation {
   /** The value sits on too many objects to link anything (MISP's over-correlation limit). */
   readonly capped: boolean;
   readonly members: string[];
-  readonly reports: string[];
-  readonly objects: ReadonlyArray<{ readonly id: string; readonly shared_by: string[]; readonly sighted_by: string[] }>;
+  /** Reports and groupings that reference one of the objects. */
+  readonly reports: ReadonlyArray<LinkedObject>;
+  readonly objects: ReadonlyArray<LinkedObject & { readonly shared_by: string[]; readonly sighted_by: string[] }>;
+}
+
+/** A STIX object as a correlation names it (its latest version). */
+export interface LinkedObject {
+  readonly id: string;
+  readonly type: string;
+  readonly name: string | null;
+  readonly pattern: string | null;
+  readonly modified: string | null;
 }
 
 /** GET /api/v1/intel/sector-alerts: one indicator sighted by several members within the window. */

@@ -151,7 +151,7 @@ function CorrelationPanel({ value, indicators, onClose }: PanelProps) {
   const api = useApi();
   const polled = usePoll((signal) => api.get<Correlation>('/api/v1/intel/correlate', { value }, signal), 0, value);
   const c = polled.data;
-  const nameOf = (id: string): string => indicators.find((i) => i.id === id)?.name || id;
+  const nameOf = (o: { id: string; name: string | null }): string => o.name || indicators.find((i) => i.id === o.id)?.name || o.id;
   return (
     <aside className="detail" aria-label="Correlation">
       <header>
@@ -167,16 +167,16 @@ function CorrelationPanel({ value, indicators, onClose }: PanelProps) {
         <>
           <dl className="kv">
             <div><dt>Members</dt><dd><MemberChips names={c.members} label="Members linked to this value" /></dd></div>
-            <div><dt>Reports</dt><dd>{c.reports.length === 0 ? <span className="muted">none</span> : c.reports.map((r) => <code key={r} className="chip">{r}</code>)}</dd></div>
+            <div><dt>Reports</dt><dd>{c.reports.length === 0 ? <span className="muted">none</span> : c.reports.map((r) => <span key={r.id} className="chip" title={r.id}>{r.name ?? r.id}</span>)}</dd></div>
           </dl>
           <table className="dense" aria-label="Linked indicators">
             <thead><tr><th scope="col">Indicator</th><th scope="col">Shared by</th><th scope="col">Sighted by</th></tr></thead>
             <tbody>
               {c.objects.map((o) => (
                 <tr key={o.id}>
-                  <td className="text" title={o.id}>{nameOf(o.id)}</td>
-                  <td className="text"><MemberChips names={o.shared_by} label={`Shared ${nameOf(o.id)}`} /></td>
-                  <td className="text"><MemberChips names={o.sighted_by} label={`Sighted ${nameOf(o.id)}`} /></td>
+                  <td className="text" title={o.pattern ? `${o.id}\n${o.pattern}` : o.id}>{nameOf(o)}</td>
+                  <td className="text"><MemberChips names={o.shared_by} label={`Shared ${nameOf(o)}`} /></td>
+                  <td className="text"><MemberChips names={o.sighted_by} label={`Sighted ${nameOf(o)}`} /></td>
                 </tr>
               ))}
             </tbody>
