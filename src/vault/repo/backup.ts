@@ -5,7 +5,7 @@ import { InputError } from '../../core/index.js';
 import type { ItemProblem } from '../../core/index.js';
 import { ChunkSplitter } from './chunker.js';
 import { FileReadError, chunkThread, type FileChunks } from './chunk-thread.js';
-import type { FilesCache } from './files-cache.js';
+import type { FileStamp, FilesCache } from './files-cache.js';
 import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
 import type { Compression } from './format.js';
 import { treeLine, writeSnapshot, type SignSnapshot, type SnapshotRecord, type SnapshotTotals, type TreeEntry } from './snapshot.js';
@@ -255,13 +255,6 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
 
 /** Tree entries found ahead of the one being stored (their files already asked for). */
 const LOOKAHEAD = 64;
-
-interface FileStamp {
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-  readonly ino: number;
-}
 
 /** One step of the walk: an entry to store, or why a path was left out. */
 type Walked =
