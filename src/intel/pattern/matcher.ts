@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Detection, EventRecord, ItemProblem, Severity } from '../../core/index.js';
 import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
-import { observationOf, type Observed } from './observe.js';
+import { observationOf, type StixObject } from './observe.js';
 import { canonical, foldsCase } from './canonical.js';
 import { parsePattern } from './parse.js';
 import type { Comparison, Literal, ObjectPath, Observation } from './types.js';
@@ -74,9 +74,11 @@ const MAX_INSTANCES = 256;
  */
 export class IndicatorMatcher {
   readonly name = 'stix-indicators';
-  private readonly exact = new Map<string, Compiled[]>();
-  /** Paths the exact table holds, so an event is only asked for those. */
-  private readonly exactPaths = new Map<string, { path: ObjectPath; folds: boolean }>();
+  /**
+   * Object path → value → indicators. An event is only asked for the paths held; a value is
+   * looked up as it stands, without building a key string per value.
+   */
+  private readonly exact = new Map<string, ExactPath>();
   /** `family/prefix length` → masked network → indicators. */
   private readonly cidr = new Map<string, { family: number; bits: number; nets: Map<string, Compiled[]> }>();
   private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
@@ -97,7 +99,7 @@ export class IndicatorMatcher {
   /** Numbers for the console and benchmarks. */
   stats(): { hashed: number; evaluated: number; windowed: number } {
     let hashed = 0;
-    for (const list of this.exact.values()) hashed += list.length;
+    for (const p of this.exact.values()) for (const list of p.values.values()) hashed += list.length;
     for (const t of this.cidr.values()) for (const list of t.nets.values()) hashed += list.length;
     return { hashed, evaluated: this.single.length, windowed: this.windowed.length };
   }
@@ -171,24 +173,24 @@ export class IndicatorMatcher {
       list.push(c);
       return;
     }
-    this.exactPaths.set(key.path.text, { path: key.path, folds: foldsCase(key.path) });
-    const k = `${key.path.text}\u0000${key.value}`;
-    let list = this.exact.get(k);
-    if (!list) this.exact.set(k, (list = []));
+    let p = this.exact.get(key.path.text);
+    if (!p) this.exact.set(key.path.text, (p = { path: key.path, folds: foldsCase(key.path), values: new Map() }));
+    let list = p.values.get(key.value);
+    if (!list) p.values.set(key.value, (list = []));
     if (!list.includes(c)) list.push(c);
   }
 
   /** The detections an event raises (an EventMatcher for the live detector). */
   match(e: MatchedEvent): Detection[] {
-    if (this.count === 0) return [];
+    if (this.count === 0) return NO_DETECTIONS;
     const observed = observationOf(e.event, this.types);
-    const timeMs = eventTime(e);
-    const hits = new Map<Compiled, readonly string[] | null>();
-    const hit = (c: Compiled, related: readonly string[] | null = null): void => {
-      if (timeMs >= c.fromMs && timeMs < c.untilMs && !hits.has(c)) hits.set(c, related);
-    };
-    for (const [text, { path, folds }] of this.exactPaths) {
-      for (const v of valuesFor(observed, path, folds)) for (const c of this.exact.get(`${text}\u0000${v}`) ?? []) hit(c);
+    if (observed.size === 0 && this.windowed.length === 0) return NO_DETECTIONS;
+    // Most events hit nothing: the event's time is read only for a candidate.
+    const hits = new Hits(e);
+    for (const p of this.exact.values()) {
+      const objects = observed.get(p.path.type);
+      if (objects === undefined) continue;
+      for (const o of objects) lookUp(valueAtPath(o, p.path), p, hits);
     }
     if (this.cidr.size > 0) {
       for (const type of ['ipv4-addr', 'ipv6-addr']) {
@@ -197,14 +199,15 @@ export class IndicatorMatcher {
           const family = isIP(address);
           for (const t of this.cidr.values()) {
             if (t.family !== family) continue;
-            for (const c of t.nets.get(masked(address, t.bits, family)) ?? []) hit(c);
+            for (const c of t.nets.get(masked(address, t.bits, family)) ?? []) hits.add(c);
           }
         }
       }
     }
     // A comparison can only hold when the event shows an object of a type it names.
-    for (const s of this.single) if (s.types.some((t) => observed.has(t)) && s.test(observed)) hit(s.c);
+    for (const s of this.single) if (s.types.some((t) => observed.has(t)) && s.test(observed)) hits.add(s.c);
     for (const w of this.windowed) {
+      const timeMs = hits.timeMs();
       if (timeMs < w.fromMs || timeMs >= w.untilMs) continue;
       let touched = false;
       for (const leaf of w.leaves) {
@@ -217,15 +220,73 @@ export class IndicatorMatcher {
       // Fires when a complete set of observations includes this event (so once per completion).
       const done = instances(w.root).find((i) => i.events.includes(e.id));
       if (done) {
-        hit(w, done.events);
+        hits.add(w, done.events);
         // The observations that completed it are used up: the next hit needs new ones.
         for (const leaf of w.leaves) for (let k = leaf.seen.length - 1; k >= 0; k--) if (done.events.includes(leaf.seen[k]!.eventId)) leaf.seen.splice(k, 1);
       }
     }
+    return hits.detections();
+  }
+}
+
+const NO_DETECTIONS: Detection[] = [];
+
+interface ExactPath {
+  readonly path: ObjectPath;
+  readonly folds: boolean;
+  readonly values: Map<string, Compiled[]>;
+}
+
+/** The indicators one event hits, each once, in the order found; allocates only on a hit. */
+class Hits {
+  private found: Map<Compiled, readonly string[] | null> | null = null;
+  private ms = Number.NaN;
+
+  constructor(private readonly e: MatchedEvent) {}
+
+  timeMs(): number {
+    if (Number.isNaN(this.ms)) this.ms = eventTime(this.e);
+    return this.ms;
+  }
+
+  add(c: Compiled, related: readonly string[] | null = null): void {
+    const t = this.timeMs();
+    if (t < c.fromMs || t >= c.untilMs) return;
+    this.found ??= new Map();
+    if (!this.found.has(c)) this.found.set(c, related);
+  }
+
+  detections(): Detection[] {
+    if (this.found === null) return NO_DETECTIONS;
     const out: Detection[] = [];
-    for (const [c, related] of hits) out.push(detectionOf(c.indicator, e, timeMs, related));
+    for (const [c, related] of this.found) out.push(detectionOf(c.indicator, this.e, this.timeMs(), related));
     return out;
   }
+}
+
+/** Looks up what an object shows at an exact path (a list: each member), as the table keys it. */
+function lookUp(v: unknown, p: ExactPath, hits: Hits): void {
+  if (Array.isArray(v)) {
+    for (const x of v) lookUpOne(String(x), p, hits);
+  } else if (typeof v === 'string') {
+    lookUpOne(p.folds ? v.toLowerCase() : v, p, hits);
+  } else if (typeof v === 'number') {
+    lookUpOne(String(v), p, hits);
+  }
+}
+
+function lookUpOne(v: string, p: ExactPath, hits: Hits): void {
+  const list = p.values.get(v);
+  if (list !== undefined) for (const c of list) hits.add(c);
+}
+
+function valueAtPath(o: StixObject, path: ObjectPath): unknown {
+  let v: unknown = o;
+  for (const s of path.steps) {
+    if (typeof v !== 'object' || v === null || !('prop' in s)) return undefined;
+    v = (v as Record<string, unknown>)[s.prop];
+  }
+  return v;
 }
 
 function typesOf(c: Comparison, out = new Set<string>()): Set<string> {
@@ -351,26 +412,6 @@ function equalityKeys(c: Comparison): { path: ObjectPath; value: string; cidr: b
     } else {
       out.push({ path: c.path, value: address && isIP(value) === 6 ? value.toLowerCase() : value, cidr: false });
     }
-  }
-  return out;
-}
-
-/** The values an observation shows at a path, as the exact table keys them. */
-function valuesFor(observed: Observed, path: ObjectPath, folds: boolean): string[] {
-  const objects = observed.get(path.type);
-  if (!objects) return [];
-  const out: string[] = [];
-  for (const o of objects) {
-    let v: unknown = o;
-    for (const s of path.steps) {
-      if (typeof v !== 'object' || v === null || !('prop' in s)) {
-        v = undefined;
-        break;
-      }
-      v = (v as Record<string, unknown>)[s.prop];
-    }
-    if (Array.isArray(v)) for (const x of v) out.push(String(x));
-    else if (typeof v === 'string' || typeof v === 'number') out.push(folds ? String(v).toLowerCase() : String(v));
   }
   return out;
 }

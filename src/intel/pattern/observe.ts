@@ -43,20 +43,98 @@ export function valueAt(event: EventRecord, path: string): FieldValue | undefine
   return v;
 }
 
-function texts(event: EventRecord, fields: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const f of fields) {
-    const v = valueAt(event, f);
-    for (const x of Array.isArray(v) ? v : [v]) {
-      if (typeof x === 'string' && x !== '' && x !== '-') out.add(x);
-      else if (typeof x === 'number') out.add(String(x));
+/**
+ * The top-level keys an event has among those the table reads (a field's literal key, or the
+ * first step of a dotted one), stamped per event: one pass over the event's own keys, so the
+ * dozens of fields an event does not have cost nothing. Most events have few of them.
+ */
+const ROOT_IDS = new Map<string, number>();
+let rootStamp = new Uint32Array(64);
+let rootGen = 0;
+
+function rootId(key: string): number {
+  let id = ROOT_IDS.get(key);
+  if (id === undefined) {
+    ROOT_IDS.set(key, (id = ROOT_IDS.size));
+    if (id >= rootStamp.length) {
+      const grown = new Uint32Array(rootStamp.length * 2);
+      grown.set(rootStamp);
+      rootStamp = grown;
     }
   }
-  return [...out];
+  return id;
 }
 
+/** A field the table reads, with the root ids that can hold it. */
+interface FieldRef {
+  readonly path: string;
+  readonly literal: number;
+  /** -1 for a path without dots. */
+  readonly nested: number;
+}
+
+function fieldRef(path: string): FieldRef {
+  const dot = path.indexOf('.');
+  return { path, literal: rootId(path), nested: dot < 0 ? -1 : rootId(path.slice(0, dot)) };
+}
+
+function refs(paths: readonly string[]): FieldRef[] {
+  return paths.map(fieldRef);
+}
+
+function stampRoots(event: EventRecord): void {
+  if (++rootGen === 0xffffffff) {
+    rootStamp.fill(0);
+    rootGen = 1;
+  }
+  const stamp = rootStamp;
+  const gen = rootGen;
+  for (const k in event) {
+    const id = ROOT_IDS.get(k);
+    if (id !== undefined) stamp[id] = gen;
+  }
+}
+
+/** The value of a field of the event last stamped; absent roots are not looked up. */
+function field(event: EventRecord, f: FieldRef): FieldValue | undefined {
+  if (rootStamp[f.literal] !== rootGen && (f.nested < 0 || rootStamp[f.nested] !== rootGen)) return undefined;
+  return valueAt(event, f.path);
+}
+
+/** The distinct non-empty texts of some fields, in field order. */
+function texts(event: EventRecord, fields: readonly FieldRef[]): string[] {
+  let out: string[] | null = null;
+  const take = (x: FieldValue): void => {
+    const t = typeof x === 'string' ? (x !== '' && x !== '-' ? x : null) : typeof x === 'number' ? String(x) : null;
+    if (t === null) return;
+    if (out === null) out = [t];
+    else if (!out.includes(t)) out.push(t);
+  };
+  for (const f of fields) {
+    const v = field(event, f);
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const x of v) take(x);
+    else take(v);
+  }
+  return out ?? NO_TEXTS;
+}
+
+const NO_TEXTS: string[] = [];
+
 /** `MD5=…,SHA256=…,IMPHASH=…` (Sysmon's Hashes field) → STIX hashes. */
-function sysmonHashes(text: string): Record<string, string> {
+function sysmonHashes(text: string): Readonly<Record<string, string>> {
+  // The same image shows up event after event: parsed once, shared (never written to).
+  const known = HASH_TEXTS.get(text);
+  if (known !== undefined) return known;
+  const parsed = Object.freeze(parseSysmonHashes(text));
+  if (HASH_TEXTS.size >= 4096) HASH_TEXTS.clear();
+  HASH_TEXTS.set(text, parsed);
+  return parsed;
+}
+
+const HASH_TEXTS = new Map<string, Readonly<Record<string, string>>>();
+
+function parseSysmonHashes(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -67,9 +145,12 @@ function sysmonHashes(text: string): Record<string, string> {
   return out;
 }
 
-function ecsHashes(v: FieldValue | undefined): Record<string, string> {
+/** No hashes (shared, never written to). */
+const NO_HASHES: Readonly<Record<string, string>> = Object.freeze({});
+
+function ecsHashes(v: FieldValue | undefined): Readonly<Record<string, string>> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return NO_HASHES;
   const out: Record<string, string> = {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return out;
   for (const [k, x] of Object.entries(v)) {
     const name = HASH_NAMES[k.toLowerCase()];
     if (name && typeof x === 'string') out[name] = x.toLowerCase();
@@ -82,12 +163,14 @@ function basename(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
-function fileObject(name: string | undefined, path: string | undefined, hashes: Record<string, string>): StixObject | null {
+function fileObject(name: string | undefined, path: string | undefined, hashes: Readonly<Record<string, string>>): StixObject | null {
+  const hasHashes = hashes !== NO_HASHES && Object.keys(hashes).length > 0;
+  const n = name ? name : path ? basename(path) : undefined;
+  if (n === undefined && !hasHashes) return null;
   const o: StixObject = { type: 'file' };
-  if (name) o.name = name;
-  else if (path) o.name = basename(path);
-  if (Object.keys(hashes).length > 0) o.hashes = hashes;
-  return Object.keys(o).length > 1 ? o : null;
+  if (n !== undefined) o.name = n;
+  if (hasHashes) o.hashes = hashes;
+  return o;
 }
 
 function str(v: FieldValue | undefined): string | undefined {
@@ -99,6 +182,41 @@ function num(v: FieldValue | undefined): number | undefined {
   return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
+const ADDRESS_FIELDS_REFS = refs(ADDRESS_FIELDS);
+const DOMAIN_FIELDS_REFS = refs(DOMAIN_FIELDS);
+const URL_FIELDS_REFS = refs(URL_FIELDS);
+const EMAIL_FIELDS_REFS = refs(EMAIL_FIELDS);
+const MAC_FIELDS_REFS = refs(MAC_FIELDS);
+const USER_FIELDS_REFS = refs(USER_FIELDS);
+const REGISTRY_FIELDS_REFS = refs(REGISTRY_FIELDS);
+const AS_FIELDS_REFS = refs(AS_FIELDS);
+const F = {
+  fileName: fieldRef('file.name'),
+  filePath: fieldRef('file.path'),
+  fileHash: fieldRef('file.hash'),
+  hashes: fieldRef('Hashes'),
+  targetFilename: fieldRef('TargetFilename'),
+  image: fieldRef('Image'),
+  processExecutable: fieldRef('process.executable'),
+  processHash: fieldRef('process.hash'),
+  processName: fieldRef('process.name'),
+  commandLine: fieldRef('CommandLine'),
+  processCommandLine: fieldRef('process.command_line'),
+  processId: fieldRef('ProcessId'),
+  processPid: fieldRef('process.pid'),
+  sourceIp: fieldRef('source.ip'),
+  sourceIpWin: fieldRef('SourceIp'),
+  destinationIp: fieldRef('destination.ip'),
+  destinationIpWin: fieldRef('DestinationIp'),
+  sourcePort: fieldRef('source.port'),
+  sourcePortWin: fieldRef('SourcePort'),
+  destinationPort: fieldRef('destination.port'),
+  destinationPortWin: fieldRef('DestinationPort'),
+  transport: fieldRef('network.transport'),
+  protocol: fieldRef('network.protocol'),
+  protocolWin: fieldRef('Protocol'),
+};
+
 /** Every object type `observationOf` can produce. */
 export const OBSERVED_TYPES: ReadonlySet<string> = new Set([
   'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'mac-addr', 'user-account', 'windows-registry-key', 'autonomous-system', 'file', 'process', 'network-traffic',
@@ -106,6 +224,7 @@ export const OBSERVED_TYPES: ReadonlySet<string> = new Set([
 
 /** The objects of an event; with `types`, only those types (and what they refer to) are built. */
 export function observationOf(event: EventRecord, types?: ReadonlySet<string>): Observed {
+  stampRoots(event);
   const out = new Map<string, StixObject[]>();
   const want = (t: string): boolean => types === undefined || types.has(t);
   const add = (o: StixObject | null): void => {
@@ -119,33 +238,34 @@ export function observationOf(event: EventRecord, types?: ReadonlySet<string>): 
     const family = isIP(bare.split('%')[0]!);
     return family === 4 ? { type: 'ipv4-addr', value: bare } : family === 6 ? { type: 'ipv6-addr', value: bare.toLowerCase() } : null;
   };
-  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(event, ADDRESS_FIELDS)) add(addressObject(ip));
-  if (want('domain-name')) for (const d of texts(event, DOMAIN_FIELDS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
-  if (want('url')) for (const u of texts(event, URL_FIELDS)) add({ type: 'url', value: u });
-  if (want('email-addr')) for (const e of texts(event, EMAIL_FIELDS)) add({ type: 'email-addr', value: e });
-  if (want('mac-addr')) for (const m of texts(event, MAC_FIELDS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  if (want('user-account')) for (const u of texts(event, USER_FIELDS)) add({ type: 'user-account', account_login: u, user_id: u });
-  if (want('windows-registry-key')) for (const k of texts(event, REGISTRY_FIELDS)) add({ type: 'windows-registry-key', key: k });
-  if (want('autonomous-system')) for (const n of texts(event, AS_FIELDS)) add({ type: 'autonomous-system', number: Number(n) });
-  if (want('file') || want('process')) files(event, add);
+  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(event, ADDRESS_FIELDS_REFS)) add(addressObject(ip));
+  if (want('domain-name')) for (const d of texts(event, DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
+  if (want('url')) for (const u of texts(event, URL_FIELDS_REFS)) add({ type: 'url', value: u });
+  if (want('email-addr')) for (const e of texts(event, EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
+  if (want('mac-addr')) for (const m of texts(event, MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if (want('user-account')) for (const u of texts(event, USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if (want('windows-registry-key')) for (const k of texts(event, REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
+  if (want('autonomous-system')) for (const n of texts(event, AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
+  if (want('file') || want('process')) files(event, add, want('process'));
   if (want('network-traffic')) traffic(event, add, addressObject);
   return out;
 }
 
-function files(event: EventRecord, add: (o: StixObject | null) => void): void {
-
+function files(event: EventRecord, add: (o: StixObject | null) => void, withProcess: boolean): void {
   // Files: ECS file.*, Sysmon's target file, and the process images (with Sysmon's hashes).
-  const sysHashes = typeof event.Hashes === 'string' ? sysmonHashes(event.Hashes) : {};
-  const ecsFile = fileObject(str(valueAt(event, 'file.name')), str(valueAt(event, 'file.path')), ecsHashes(valueAt(event, 'file.hash')));
-  add(ecsFile);
-  const target = str(event.TargetFilename);
-  if (target) add(fileObject(undefined, target, event.Image === undefined ? sysHashes : {}));
-  const image = str(event.Image) ?? str(valueAt(event, 'process.executable'));
-  const processHashes = { ...ecsHashes(valueAt(event, 'process.hash')), ...(target ? {} : sysHashes) };
-  const binary = fileObject(str(valueAt(event, 'process.name')), image, processHashes);
+  const hashText = field(event, F.hashes);
+  const sysHashes = typeof hashText === 'string' ? sysmonHashes(hashText) : NO_HASHES;
+  add(fileObject(str(field(event, F.fileName)), str(field(event, F.filePath)), ecsHashes(field(event, F.fileHash))));
+  const target = str(field(event, F.targetFilename));
+  if (target) add(fileObject(undefined, target, field(event, F.image) === undefined ? sysHashes : NO_HASHES));
+  const image = str(field(event, F.image)) ?? str(field(event, F.processExecutable));
+  const ecsProcess = ecsHashes(field(event, F.processHash));
+  const processHashes = target ? ecsProcess : ecsProcess === NO_HASHES ? sysHashes : { ...ecsProcess, ...sysHashes };
+  const binary = fileObject(str(field(event, F.processName)), image, processHashes);
   add(binary);
-  const commandLine = str(event.CommandLine) ?? str(valueAt(event, 'process.command_line'));
-  const pid = num(event.ProcessId) ?? num(valueAt(event, 'process.pid'));
+  if (!withProcess) return;
+  const commandLine = str(field(event, F.commandLine)) ?? str(field(event, F.processCommandLine));
+  const pid = num(field(event, F.processId)) ?? num(field(event, F.processPid));
   if (binary || commandLine || pid !== undefined) {
     const p: StixObject = { type: 'process' };
     if (binary) p.binary_ref = binary;
@@ -158,10 +278,10 @@ function files(event: EventRecord, add: (o: StixObject | null) => void): void {
 
 function traffic(event: EventRecord, add: (o: StixObject | null) => void, addressObject: (ip: string) => StixObject | null): void {
   // One network-traffic object for a connection: the addresses it joins, ports, protocols.
-  const src = str(valueAt(event, 'source.ip')) ?? str(event.SourceIp);
-  const dst = str(valueAt(event, 'destination.ip')) ?? str(event.DestinationIp);
-  const srcPort = num(valueAt(event, 'source.port')) ?? num(event.SourcePort);
-  const dstPort = num(valueAt(event, 'destination.port')) ?? num(event.DestinationPort);
+  const src = str(field(event, F.sourceIp)) ?? str(field(event, F.sourceIpWin));
+  const dst = str(field(event, F.destinationIp)) ?? str(field(event, F.destinationIpWin));
+  const srcPort = num(field(event, F.sourcePort)) ?? num(field(event, F.sourcePortWin));
+  const dstPort = num(field(event, F.destinationPort)) ?? num(field(event, F.destinationPortWin));
   if (src || dst || srcPort !== undefined || dstPort !== undefined) {
     const t: StixObject = { type: 'network-traffic' };
     if (src) {
@@ -174,7 +294,7 @@ function traffic(event: EventRecord, add: (o: StixObject | null) => void, addres
     }
     if (srcPort !== undefined) t.src_port = srcPort;
     if (dstPort !== undefined) t.dst_port = dstPort;
-    const protocols = [str(valueAt(event, 'network.transport')), str(valueAt(event, 'network.protocol')), str(event.Protocol)].filter((x): x is string => x !== undefined).map((x) => x.toLowerCase());
+    const protocols = [str(field(event, F.transport)), str(field(event, F.protocol)), str(field(event, F.protocolWin))].filter((x): x is string => x !== undefined).map((x) => x.toLowerCase());
     if (protocols.length > 0) t.protocols = [...new Set(protocols)];
     add(t);
   }
