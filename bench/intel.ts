@@ -4,24 +4,20 @@
  * 1. Detection stream with indicators loaded. The live detector (LiveDetector, as the
  *    detection thread builds it) with every Windows Sigma rule — rules/windows,
  *    rules-emerging-threats and rules-threat-hunting, the set bench/ingest imports — over the
- *    shared Windows events (JSON) plus the CEF / FortiGate / PAN device samples as
- *    parseMessage normalises them, in the pipeline's batches of 2,000 (the rules on each event
- *    of a batch, then the matcher over the batch's rows). Measured both ways in alternating
- *    passes, best of ROUNDS × 3 passes each:
- *      - 0 indicators: the indicator matcher is idle, so the pipeline skips it and does not
- *        decode the event for it (Pipeline.commit filters idle matchers);
+ *    shared Windows events (JSON) plus the CEF / FortiGate device samples as parseMessage
+ *    normalises them, in the pipeline's batches of 2,000. The indicator matcher is wired as
+ *    the detection thread wires it (detect-worker.ts): added to the detector, it looks at each
+ *    event right after the rules, on the event they decoded. Measured both ways in
+ *    alternating passes, best of ROUNDS × 3 passes each:
+ *      - 0 indicators: the thread's matcher holds none (it returns at once);
  *      - N simple indicators (generated: IPv4 addresses, /24 blocks, domains, URLs, SHA-256
- *        hashes): for each event also what Pipeline.runMatchers does — JSON.parse of the
- *        stored row's event, then IndicatorMatcher.match.
+ *        hashes).
  *    Not in either figure (the same with or without intel): syslog parsing, building rows,
- *    storing. In `serve` the matcher runs on the main thread while Sigma runs on the
- *    detection thread, so on several cores the loss only bites once the main thread is the
- *    bottleneck; this figure is the single-thread cost. Also: load time and heap of the N
- *    indicators, and the matcher's own µs/event with N and with 1,000 indicators. By default
- *    the code measured is the TypeScript sources as tsx runs them (like the other benches);
- *    tsx's esbuild keeps function names by wrapping each closure made per call, which costs
- *    per-event code like the matcher noticeably. COMPILED=1 measures tsc's output instead
- *    (what `serve` runs from dist/), built into .prof/bench-intel-dist first.
+ *    storing. Also: load time and heap of the N indicators, and the matcher's own µs/event
+ *    with N and with 1,000 indicators. The code measured is tsc's output (what `serve` runs
+ *    from dist/), built into .prof/bench-intel-dist first; TSX=1 measures the TypeScript
+ *    sources as tsx runs them instead (esbuild's keepNames wraps each closure made per call,
+ *    which costs per-event code like the matcher noticeably).
  * 2. TAXII POST. The store `serve` uses (SQLite file, WAL, in a temporary folder) + createApp +
  *    registerTaxiiRoutes on an ephemeral port; one member, collections it may read and write.
  *    OBJECTS (20,000) generated, valid STIX 2.1 objects (indicators with patterns, malware,
@@ -41,7 +37,7 @@
  *   npm run bench:intel
  *     env: N=1000000 indicators, ROUNDS=5 (detection rounds and latency rounds),
  *          OBJECTS=20000, DATA=../shared/data, SKIP_LATENCY=1 to leave out part 3,
- *          COMPILED=1 to run part 1 on tsc's output.
+ *          TSX=1 to run part 1 on the sources under tsx.
  *   1M indicators take about 750 MiB of heap (more while loading); when the heap limit is
  *   below ~1 GiB + 1.5 KB per indicator, the script runs itself again with --max-old-space-size.
  */
@@ -70,7 +66,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const OBJECTS = Number(process.env.OBJECTS ?? 20_000);
 const ENVELOPE = 1000;
 const SKIP_LATENCY = process.env.SKIP_LATENCY === '1';
-const COMPILED = process.env.COMPILED === '1';
+const COMPILED = process.env.TSX !== '1';
 const HUB_POLL_MS = 200;
 const RULE_DIRS = ['rules/windows', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => join(DATA, 'sigma', d));
 const TAXII = 'application/taxii+json;version=2.1';
@@ -128,7 +124,7 @@ interface CodeUnderTest {
 
 /**
  * The detector and matcher part 1 measures: the TypeScript sources as tsx runs them, or with
- * COMPILED=1 the same sources compiled by tsc (what `serve` runs from dist/), built into
+ * by default the same sources compiled by tsc (what `serve` runs from dist/), built into
  * .prof/ so their packages resolve. tsx compiles with esbuild's keepNames, which wraps every
  * closure made per call in a defineProperty; compiled code does not pay that.
  */
@@ -136,7 +132,7 @@ async function codeUnderTest(): Promise<CodeUnderTest> {
   if (!COMPILED) {
     return {
       detect: await import('../src/detect/index.js'), ingest: await import('../src/ingest/index.js'), intel: await import('../src/intel/index.js'),
-      what: 'TypeScript sources run by tsx (esbuild with keepNames); COMPILED=1 measures tsc output, as serve runs',
+      what: 'TypeScript sources run by tsx (esbuild with keepNames), as TSX=1 asks; by default tsc output, as serve runs',
     };
   }
   const out = join(ROOT, '.prof', 'bench-intel-dist');
@@ -151,15 +147,15 @@ async function codeUnderTest(): Promise<CodeUnderTest> {
   };
 }
 
-/** The shared Windows events and device samples, as the live detector and the stored rows see them. */
-function events(parseMessage: IngestModule['parseMessage']): { live: LiveEvent[]; rows: string[]; windows: number; devices: number } {
+/** The shared Windows events and device samples, as the live detector sees them. */
+function events(parseMessage: IngestModule['parseMessage']): { live: LiveEvent[]; windows: number; devices: number } {
   const parsed: EventRecord[] = [];
   for (const f of filesUnder(join(DATA, 'events', 'evtx-attack-samples'), '.jsonl')) {
     for (const l of readFileSync(f, 'utf8').split('\n')) if (l.trim()) parsed.push(JSON.parse(l) as EventRecord);
   }
   const windows = parsed.length;
   const t = new Date();
-  for (const f of ['cef/test-cef.log', 'fortinet_fortigate/test-fortinet-7-6.log', 'panw/pan_inc_traffic.log']) {
+  for (const f of ['cef/test-cef.log', 'fortinet_fortigate/test-fortinet-7-6.log']) {
     let text = '';
     try {
       text = readFileSync(join(DATA, 'logs', 'elastic-integrations', f), 'utf8');
@@ -171,7 +167,6 @@ function events(parseMessage: IngestModule['parseMessage']): { live: LiveEvent[]
   const receivedAt = t.toISOString();
   return {
     live: parsed.map((event, i) => ({ id: `bench:${i + 1}`, event, receivedAt })),
-    rows: parsed.map((e) => JSON.stringify(e)),
     windows,
     devices: parsed.length - windows,
   };
@@ -205,7 +200,7 @@ const BATCH = 2000;
 
 async function detectionStream(): Promise<StreamResult> {
   const code = await codeUnderTest();
-  const { live, rows, windows, devices } = events(code.ingest.parseMessage);
+  const { live, windows, devices } = events(code.ingest.parseMessage);
   const t0 = performance.now();
   const detector = new code.detect.LiveDetector(ruleSet(code.detect.loadRules));
   console.log(`code: ${code.what}`);
@@ -227,25 +222,27 @@ async function detectionStream(): Promise<StreamResult> {
       `heap +${heap.toFixed(0)} MiB (${Math.round((heap * MiB) / Math.max(1, matcher.size))} bytes each); ${s.hashed} by lookup, ${s.evaluated} evaluated per event, ${s.windowed} windowed`,
   );
 
-  // Batches as the pipeline takes them from the spool: the detection thread runs the rules on
-  // each event of a batch, one at a time; then, with intel, Pipeline.runMatchers goes over the
-  // batch's stored rows (JSON.parse of each row's event, then match).
+  // Batches as the pipeline takes them from the spool; the detection thread runs the rules,
+  // then the indicator matcher, on each event of a batch, one at a time.
+  const idle = new code.detect.LiveDetector(ruleSet(code.detect.loadRules));
+  const empty = new code.intel.IndicatorMatcher();
+  idle.addMatcher({ name: 'stix-indicators', match: (e) => empty.match(e) });
+  detector.addMatcher({ name: 'stix-indicators', match: (e) => matcher.match(e) });
   const one: LiveEvent[] = [];
   let sigmaHits = 0;
   let intelHits = 0;
   const pass = (withIntel: boolean) => (): void => {
+    const d = withIntel ? detector : idle;
     sigmaHits = 0;
     intelHits = 0;
     for (let from = 0; from < live.length; from += BATCH) {
       const to = Math.min(live.length, from + BATCH);
       for (let i = from; i < to; i++) {
         one[0] = live[i]!;
-        sigmaHits += detector.process(one).length;
-      }
-      if (!withIntel) continue;
-      for (let i = from; i < to; i++) {
-        const event = JSON.parse(rows[i]!) as EventRecord;
-        intelHits += matcher.match({ id: live[i]!.id, event, receivedAt: live[i]!.receivedAt }).length;
+        for (const x of d.process(one)) {
+          if (x.ruleId.startsWith('ioc:')) intelHits++;
+          else sigmaHits++;
+        }
       }
     }
   };
@@ -265,29 +262,25 @@ async function detectionStream(): Promise<StreamResult> {
   const epsN = n / (best.wallN / 1000);
   const cost = 1 - epsN / eps0;
   console.log(`detection stream, single thread, in pipeline batches of ${BATCH}; best of ${ROUNDS * WINDOWS} alternating passes over the ${n} events; ${sigmaHits} Sigma detections and ${intelHits} indicator hits per pass`);
-  console.log(`  0 indicators (matcher idle: skipped, events not decoded for it): ${Math.round(eps0)} events/s`);
-  console.log(`  ${matcher.size} indicators (+ per event JSON.parse of the stored row and match, as Pipeline.runMatchers): ${Math.round(epsN)} events/s`);
+  console.log(`  0 indicators (the thread's matcher holds none): ${Math.round(eps0)} events/s`);
+  console.log(`  ${matcher.size} indicators (matched on each event after the rules, as the detection thread does): ${Math.round(epsN)} events/s`);
   console.log(`  throughput lost: ${(cost * 100).toFixed(1)} % by wall time (${((1 - best.cpu0 / best.cpuN) * 100).toFixed(1)} % by CPU time; the machine's other load moves these)`);
 
   // Where the extra time goes, per event.
-  const parsed = rows.map((x) => JSON.parse(x) as EventRecord);
+  const parsed = live.map((x) => x.event);
   const small = new code.intel.IndicatorMatcher(synthetic(1000, N));
   const matchAll = (m: typeof matcher) => (): void => {
     for (let i = 0; i < n; i++) m.match({ id: live[i]!.id, event: parsed[i]!, receivedAt: live[i]!.receivedAt });
   };
-  const parseAll = (): void => {
-    for (const x of rows) JSON.parse(x);
-  };
-  const us = { parse: Infinity, big: Infinity, small: Infinity };
+  const us = { big: Infinity, small: Infinity };
   matchAll(matcher)();
   matchAll(small)();
   for (let r = 0; r < ROUNDS * WINDOWS; r++) {
-    us.parse = Math.min(us.parse, (timed(parseAll).wall * 1000) / n);
     us.big = Math.min(us.big, (timed(matchAll(matcher)).wall * 1000) / n);
     us.small = Math.min(us.small, (timed(matchAll(small)).wall * 1000) / n);
   }
   console.log(
-    `  per event: Sigma ${(1e6 / eps0).toFixed(2)} µs; JSON.parse of the row ${us.parse.toFixed(2)} µs; match ${us.big.toFixed(2)} µs with ${matcher.size} indicators, ` +
+    `  per event: Sigma ${(1e6 / eps0).toFixed(2)} µs; match ${us.big.toFixed(2)} µs with ${matcher.size} indicators, ` +
       `${us.small.toFixed(2)} µs with ${small.size} (lookups are hashed: the cost is per event, not per indicator)`,
   );
   return { eps0, epsN, cost };

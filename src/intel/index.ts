@@ -13,7 +13,8 @@ export { addObjects, queryObjects, deleteObject, type AddedVersion, type AddOutc
 export { tlpOf, audienceOf, TLP_MARKINGS, TLP2_MARKING_ID, type TlpLevel } from './stix/tlp.js';
 export { registerTaxiiRoutes, acceptsTaxii, TAXII_MEDIA_TYPE, STIX_MEDIA_TYPE, API_ROOT, type TaxiiDeps } from './taxii/server.js';
 export { findCollection } from './hub/collections.js';
-export { LiveIndicators, patternIndicatorOf } from './live.js';
+export { LiveIndicators, patternIndicatorOf, countOf, MAX_PROBLEMS_SHOWN } from './live.js';
+export type { IndicatorSink, IndicatorCount } from './live.js';
 export { HubConnector, sightingOf, OUTBOX_ALIAS, type HubConnection, type SyncReport } from './hub/connector.js';
 export { TaxiiClient, TaxiiClientError, type TaxiiAuth, type RemoteCollection, type ObjectsPage } from './taxii/client.js';
 export { recordIntel, valuesOfPattern, isKnownBenign, correlate, listSectorAlerts, setSectorAlertStatus, MAX_CORRELATIONS_PER_VALUE, type SectorAlert, type Correlation, type LedgerOptions } from './hub/ledger.js';

@@ -4,7 +4,7 @@ import { systemContext } from '../core/index.js';
 import { ALL_MIGRATIONS } from '../server/index.js';
 import { migrate } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { addObjects, createCollection, LiveIndicators } from './index.js';
+import { addObjects, countOf, createCollection, IndicatorMatcher, LiveIndicators, type IndicatorSink } from './index.js';
 
 const indicator = (n: number, ip: string, extra: Record<string, unknown> = {}) => ({
   type: 'indicator', spec_version: '2.1', id: `indicator--7c1e0f2a-5b3d-4c8e-9a6f-00000000000${n}`, created: '2026-11-01T00:00:00.000Z',
@@ -34,5 +34,45 @@ it('takes new indicators in place, and rebuilds when one it holds changes', asyn
   assert.equal(live.size, 1, 'the revoked one is gone after the rebuild');
   assert.equal(live.match(event('203.0.113.1')).length, 0);
   assert.equal(live.match(event('203.0.113.2')).length, 1);
+  await store.close();
+});
+
+it('with a sink, sends the indicators there (reset on reload, add for new ones) and matches nothing itself', async () => {
+  const store = openSqliteStore(':memory:');
+  await migrate(store, ALL_MIGRATIONS);
+  const col = await createCollection(store.db, systemContext(), { title: 'Sector' });
+  await addObjects(store.db, 'local', col, [indicator(1, '203.0.113.1')], { postedBy: '' });
+  // The sink keeps its own matcher, as the detection thread does.
+  let held = new IndicatorMatcher();
+  const calls: string[] = [];
+  const sink: IndicatorSink = {
+    reset: async (list) => {
+      calls.push(`reset ${list.length}`);
+      held = new IndicatorMatcher(list);
+      return countOf(held);
+    },
+    add: async (list) => {
+      calls.push(`add ${list.length}`);
+      for (const i of list) held.add(i);
+      return countOf(held);
+    },
+  };
+  const live = new LiveIndicators(store.db, 'local', sink);
+  await live.reload();
+  assert.equal(live.size, 1);
+  assert.equal(live.problemCount, 0);
+  assert.equal(live.idle, true, 'nothing to match on this thread');
+  assert.equal(live.match(event('203.0.113.1')).length, 0);
+  assert.equal(held.match(event('203.0.113.1')).length, 1);
+
+  const second = await addObjects(store.db, 'local', col, [indicator(2, '203.0.113.2')], { postedBy: '' });
+  await live.added(second.added);
+  assert.equal(live.size, 2);
+  assert.equal(held.match(event('203.0.113.2')).length, 1);
+  const revoked = await addObjects(store.db, 'local', col, [indicator(1, '203.0.113.1', { modified: '2026-11-20T00:00:00.000Z', revoked: true })], { postedBy: '' });
+  await live.added(revoked.added);
+  assert.deepEqual(calls, ['reset 1', 'add 1', 'reset 1']);
+  assert.equal(live.size, 1);
+  assert.equal(held.match(event('203.0.113.1')).length, 0);
   await store.close();
 });

@@ -23,35 +23,73 @@ export function patternIndicatorOf(obj: Readonly<Record<string, unknown>>): Patt
   };
 }
 
+/** How many indicators a matcher holds, and the first patterns it could not take. */
+export interface IndicatorCount {
+  readonly size: number;
+  /** The first problems (at most `MAX_PROBLEMS_SHOWN`); `problemCount` says how many in all. */
+  readonly problems: readonly ItemProblem[];
+  readonly problemCount: number;
+}
+
+export const MAX_PROBLEMS_SHOWN = 20;
+
+/**
+ * A matcher kept elsewhere, typically on the detection thread, where each event is already
+ * decoded for the rules: matching there spares the main thread a second decode of every
+ * stored row. Calls apply in order.
+ */
+export interface IndicatorSink {
+  /** Replaces every indicator held. */
+  reset(indicators: readonly PatternIndicator[]): Promise<IndicatorCount>;
+  add(indicators: readonly PatternIndicator[]): Promise<IndicatorCount>;
+}
+
+/** What a matcher reports about itself, as an IndicatorSink answers. */
+export function countOf(matcher: IndicatorMatcher): IndicatorCount {
+  return { size: matcher.size, problems: matcher.problems.slice(0, MAX_PROBLEMS_SHOWN), problemCount: matcher.problems.length };
+}
+
 /**
  * The indicators of every collection on the live stream. The matcher is rebuilt from the
  * store (the latest version of each indicator, revoked ones left out) and swapped in whole,
- * so detection never sees half a load.
+ * so detection never sees half a load. Without a sink the matcher lives here and this is the
+ * pipeline's EventMatcher; with one, the indicators go to the sink and nothing is matched here.
  */
 export class LiveIndicators {
   readonly name = 'stix-indicators';
   private matcher = new IndicatorMatcher();
+  private remote: IndicatorCount = { size: 0, problems: [], problemCount: 0 };
   /** Indicator ids in the matcher: a new version of one of them needs a rebuild, a new id only an add. */
   private known = new Set<string>();
   private loading: Promise<void> | null = null;
   private again = false;
 
-  constructor(private readonly db: Kysely<Database>, private readonly tenant: string) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tenant: string,
+    private readonly sink: IndicatorSink | null = null,
+  ) {}
 
   get size(): number {
-    return this.matcher.size;
+    return this.sink ? this.remote.size : this.matcher.size;
   }
 
+  /** Nothing to match on this thread: no indicators, or they live in the sink. */
   get idle(): boolean {
-    return this.matcher.size === 0;
+    return this.sink !== null || this.matcher.size === 0;
   }
 
+  /** Patterns that did not load (the first ones; `problemCount` has them all). */
   get problems(): readonly ItemProblem[] {
-    return this.matcher.problems;
+    return this.sink ? this.remote.problems : this.matcher.problems;
+  }
+
+  get problemCount(): number {
+    return this.sink ? this.remote.problemCount : this.matcher.problems.length;
   }
 
   match(event: MatchedEvent): Detection[] {
-    return this.matcher.match(event);
+    return this.sink ? [] : this.matcher.match(event);
   }
 
   /**
@@ -63,11 +101,14 @@ export class LiveIndicators {
     const indicators = objects.filter((o) => o.type === 'indicator');
     if (indicators.length === 0) return Promise.resolve();
     if (this.loading || indicators.some((o) => this.known.has(o.id))) return this.reload();
+    const list: PatternIndicator[] = [];
     for (const o of indicators) {
       this.known.add(o.id);
       const i = patternIndicatorOf(o.object);
-      if (i) this.matcher.add(i);
+      if (i) list.push(i);
     }
+    if (this.sink) return this.sink.add(list).then((c) => void (this.remote = c));
+    for (const i of list) this.matcher.add(i);
     return Promise.resolve();
   }
 
@@ -81,7 +122,10 @@ export class LiveIndicators {
       try {
         do {
           this.again = false;
-          ({ matcher: this.matcher, ids: this.known } = await loadMatcher(this.db, this.tenant));
+          const { indicators, ids } = await loadIndicators(this.db, this.tenant);
+          if (this.sink) this.remote = await this.sink.reset(indicators);
+          else this.matcher = new IndicatorMatcher(indicators);
+          this.known = ids;
         } while (this.again);
       } finally {
         this.loading = null;
@@ -91,7 +135,7 @@ export class LiveIndicators {
   }
 }
 
-async function loadMatcher(db: Kysely<Database>, tenant: string): Promise<{ matcher: IndicatorMatcher; ids: Set<string> }> {
+async function loadIndicators(db: Kysely<Database>, tenant: string): Promise<{ indicators: PatternIndicator[]; ids: Set<string> }> {
   const rows = await intelDb(db).selectFrom('stix_objects').select(['id', 'version', 'json']).where('tenant', '=', tenant).where('type', '=', 'indicator').orderBy('seq').execute();
   const latest = new Map<string, { version: string; json: string }>();
   for (const r of rows) {
@@ -103,5 +147,5 @@ async function loadMatcher(db: Kysely<Database>, tenant: string): Promise<{ matc
     const i = patternIndicatorOf(JSON.parse(json) as Record<string, unknown>);
     if (i) indicators.push(i);
   }
-  return { matcher: new IndicatorMatcher(indicators), ids: new Set(latest.keys()) };
+  return { indicators, ids: new Set(latest.keys()) };
 }

@@ -2,18 +2,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Detection, IngestedEvent } from '../core/index.js';
 import { LiveDetector } from '../detect/index.js';
 import { eventRow, parseMessage, type EventsTable } from '../ingest/index.js';
+import { countOf, IndicatorMatcher } from '../intel/index.js';
 import type { DetectionRequest, DetectionResponse, ResponseValue, WorkerInit } from './detection-thread.js';
 
 // The detection thread: parses spooled messages, runs the rules on them and builds their
 // rows, so the main thread keeps only the sockets, the spool and the database.
 const init = (workerData as { init: WorkerInit }).init;
 let detector: LiveDetector | null = null;
+// STIX indicators, matched after the rules on the event they already decoded.
+let indicators = new IndicatorMatcher();
+const intel = { name: 'stix-indicators', match: (e: Parameters<IndicatorMatcher['match']>[0]) => indicators.match(e) };
 
 function handle(req: DetectionRequest): ResponseValue {
   switch (req.op) {
     case 'load': {
       const d = new LiveDetector(req.set);
       d.warm(req.warm);
+      d.addMatcher(intel);
       detector = d;
       return { rules: d.report.rules, problems: d.problems.slice(0, 20), problemCount: d.problems.length };
     }
@@ -38,6 +43,10 @@ function handle(req: DetectionRequest): ResponseValue {
     }
     case 'tick':
       return detector?.tick(req.nowMs) ?? [];
+    case 'indicators':
+      if (req.reset) indicators = new IndicatorMatcher(req.list);
+      else for (const i of req.list) indicators.add(i);
+      return countOf(indicators);
   }
 }
 

@@ -62,4 +62,45 @@ describe('detection thread', () => {
       await thread.close();
     }
   });
+
+  it('matches STIX indicators on the events it decoded for the rules, and a new thread gets them back', async () => {
+    const store = await openDataStore(dir);
+    const set = await loadRuleSet(store.db);
+    await store.close();
+    const thread = new DetectionThread();
+    try {
+      await thread.load(set, []);
+      const cef = (n: number, dst: string) => record(n, `CEF:0|Fortinet|FortiGate|7.6|${n}|conn|5|src=10.0.0.5 dst=${dst} dpt=443`);
+      const before = await thread.process('s2', [cef(1, '198.51.100.7')]);
+      assert.deepEqual(before.detections, [], 'no indicators yet');
+
+      const first = await thread.indicators(true, [
+        { id: 'indicator--a', pattern: "[ipv4-addr:value = '198.51.100.7']", name: 'C2 address' },
+        { id: 'indicator--broken', pattern: "[ipv4-addr:value = '198.51.100.8'" },
+      ]);
+      assert.equal(first.size, 1);
+      assert.equal(first.problemCount, 1);
+      assert.match(first.problems[0]!.where, /indicator--broken/);
+      const added = await thread.indicators(false, [{ id: 'indicator--b', pattern: "[ipv4-addr:value = '203.0.113.0/24']" }]);
+      assert.equal(added.size, 2, 'added to the ones held, not replacing them');
+
+      const r = await thread.process('s2', [cef(2, '198.51.100.7'), cef(3, '192.0.2.1'), cef(4, '203.0.113.77')]);
+      assert.deepEqual(r.detections.map((d) => [d.ruleId, d.eventId]), [['ioc:indicator--a', 's2:2'], ['ioc:indicator--b', 's2:4']]);
+      assert.equal(r.detections[0]!.ruleTitle, 'C2 address');
+
+      // Rules reloaded: the indicators stay.
+      await thread.load(set, []);
+      assert.equal((await thread.process('s2', [cef(5, '198.51.100.7')])).detections.length, 1);
+
+      // The thread dies: the next one has the indicators (and a reset replaces them).
+      await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      assert.deepEqual((await thread.process('s2', [cef(6, '203.0.113.9')])).detections.map((d) => d.ruleId), ['ioc:indicator--b']);
+      const reset = await thread.indicators(true, [{ id: 'indicator--c', pattern: "[ipv4-addr:value = '192.0.2.1']" }]);
+      assert.equal(reset.size, 1);
+      const replaced = await thread.process('s2', [cef(7, '198.51.100.7'), cef(8, '192.0.2.1')]);
+      assert.deepEqual(replaced.detections.map((d) => [d.ruleId, d.eventId]), [['ioc:indicator--c', 's2:8']]);
+    } finally {
+      await thread.close();
+    }
+  });
 });

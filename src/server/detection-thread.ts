@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerEntry, type Detection, type ItemProblem } from '../core/index.js';
 import type { LiveEvent, StoredRuleSet } from '../detect/index.js';
+import type { IndicatorCount, PatternIndicator } from '../intel/index.js';
 import type { EventsTable, SpoolRecord } from '../ingest/index.js';
 
 export interface WorkerInit {
@@ -26,11 +27,12 @@ export interface BatchResult {
 type RequestBody =
   | { readonly op: 'load'; readonly set: StoredRuleSet; readonly warm: readonly LiveEvent[] }
   | { readonly op: 'batch'; readonly spoolId: string; readonly records: readonly SpoolRecord[] }
-  | { readonly op: 'tick'; readonly nowMs: number };
+  | { readonly op: 'tick'; readonly nowMs: number }
+  | { readonly op: 'indicators'; readonly reset: boolean; readonly list: readonly PatternIndicator[] };
 
 export type DetectionRequest = RequestBody & { readonly id: number };
 
-export type ResponseValue = LoadResult | BatchResult | Detection[];
+export type ResponseValue = LoadResult | BatchResult | Detection[] | IndicatorCount;
 
 export type DetectionResponse =
   | { readonly id: number; readonly ok: true; readonly value: ResponseValue }
@@ -49,6 +51,8 @@ export class DetectionThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private lastLoad: { set: StoredRuleSet; warm: readonly LiveEvent[] } | null = null;
+  /** Every indicator the thread holds, to give a new thread after a crash. */
+  private indicatorList: PatternIndicator[] = [];
 
   constructor(private readonly init: WorkerInit = {}) {}
 
@@ -61,6 +65,16 @@ export class DetectionThread {
 
   process(spoolId: string, records: readonly SpoolRecord[]): Promise<BatchResult> {
     return this.request({ op: 'batch', spoolId, records }) as Promise<BatchResult>;
+  }
+
+  /**
+   * STIX indicators matched on this thread, on each event right after the rules (the event is
+   * decoded once for both). `reset` replaces all of them; otherwise they are added.
+   */
+  indicators(reset: boolean, list: readonly PatternIndicator[]): Promise<IndicatorCount> {
+    if (reset) this.indicatorList = [...list];
+    else for (const i of list) this.indicatorList.push(i);
+    return this.request({ op: 'indicators', reset, list }) as Promise<IndicatorCount>;
   }
 
   tick(nowMs: number): Promise<Detection[]> {
@@ -102,12 +116,14 @@ export class DetectionThread {
     w.on('error', died);
     w.on('exit', (code) => died(new Error(`detection thread exited (${code})`)));
     this.worker = w;
-    // A new thread after a crash starts with the rules the last one had.
-    if (this.lastLoad) {
+    // A new thread after a crash starts with the rules and indicators the last one had.
+    const replay = (body: RequestBody): void => {
       const id = this.nextId++;
       this.pending.set(id, { resolve: () => {}, reject: () => {} });
-      w.postMessage({ op: 'load', set: this.lastLoad.set, warm: [], id });
-    }
+      w.postMessage({ ...body, id });
+    };
+    if (this.lastLoad) replay({ op: 'load', set: this.lastLoad.set, warm: [] });
+    if (this.indicatorList.length > 0) replay({ op: 'indicators', reset: true, list: this.indicatorList });
     return w;
   }
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Detection, IngestedEvent } from '../core/index.js';
 import { correlationReachMs, loadRuleSet, type EventMatcher } from '../detect/index.js';
 import { insertEventRows, recentEvents, storeEvents, type EventsTable, type Spool, type SpoolRecord } from '../ingest/index.js';
+import type { IndicatorSink } from '../intel/index.js';
 import type { Database, Store } from '../store/index.js';
 import { DetectionThread, type BatchResult } from './detection-thread.js';
 import type { IngestMetrics } from './metrics.js';
@@ -70,7 +71,16 @@ export class Pipeline {
   }
 
   /**
-   * Adds another capability's matcher (threat-intel indicators…); it survives rule reloads.
+   * STIX indicators matched on the detection thread, right after the rules, on the event
+   * they decoded (LiveIndicators sends them here).
+   */
+  readonly indicators: IndicatorSink = {
+    reset: (list) => this.thread.indicators(true, list),
+    add: (list) => this.thread.indicators(false, list),
+  };
+
+  /**
+   * Adds another capability's matcher; it survives rule reloads.
    * Matchers run on the main thread, after the rules, on each event of a batch.
    */
   addMatcher(m: EventMatcher): void {

@@ -59,7 +59,6 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   for (const p of report.problems) log(`spool: ${p.where}: ${p.reason}`);
   const metrics = new IngestMetrics();
   const ctx = systemContext();
-  const indicators = new LiveIndicators(store.db, ctx.tenant);
   const connector = opts.hubConnection
     ? new HubConnector(store.db, ctx.tenant, opts.hubConnection, { onPulled: (added) => void indicators.added(added), log })
     : null;
@@ -75,11 +74,12 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       return [...r.created, ...r.updated];
     },
   });
+  // Indicators are matched on the detection thread, next to the rules.
+  const indicators = new LiveIndicators(store.db, ctx.tenant, pipeline.indicators);
   const loaded = await pipeline.reloadRules();
   log(`rules: ${loaded.rules} enabled rules loaded${loaded.problems ? ` (${loaded.problems} problems)` : ''}`);
   await indicators.reload();
-  pipeline.addMatcher(indicators);
-  if (indicators.size > 0) log(`intel: ${indicators.size} indicators live${indicators.problems.length ? ` (${indicators.problems.length} patterns did not load)` : ''}`);
+  if (indicators.size > 0) log(`intel: ${indicators.size} indicators live${indicators.problemCount ? ` (${indicators.problemCount} patterns did not load)` : ''}`);
   await pipeline.start();
 
   const accept = async (batch: SpoolInput[]): Promise<{ first: number; last: number }> => {

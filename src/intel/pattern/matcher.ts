@@ -193,7 +193,7 @@ export class IndicatorMatcher {
       for (const o of objects) lookUp(valueAtPath(o, p.path), p, hits);
     }
     if (this.cidr.size > 0) {
-      for (const type of ['ipv4-addr', 'ipv6-addr']) {
+      for (const type of ADDRESS_TYPES) {
         for (const o of observed.get(type) ?? []) {
           const address = String(o.value);
           const family = isIP(address);
@@ -230,6 +230,7 @@ export class IndicatorMatcher {
 }
 
 const NO_DETECTIONS: Detection[] = [];
+const ADDRESS_TYPES = ['ipv4-addr', 'ipv6-addr'] as const;
 
 interface ExactPath {
   readonly path: ObjectPath;

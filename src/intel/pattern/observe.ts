@@ -51,6 +51,8 @@ export function valueAt(event: EventRecord, path: string): FieldValue | undefine
 const ROOT_IDS = new Map<string, number>();
 let rootStamp = new Uint32Array(64);
 let rootGen = 0;
+/** The value under each stamped root (read in the same pass: no keyed lookups later). */
+const rootValue: (FieldValue | undefined)[] = [];
 
 function rootId(key: string): number {
   let id = ROOT_IDS.get(key);
@@ -71,11 +73,13 @@ interface FieldRef {
   readonly literal: number;
   /** -1 for a path without dots. */
   readonly nested: number;
+  /** The steps after the first, for the nested reading. */
+  readonly rest: readonly string[];
 }
 
 function fieldRef(path: string): FieldRef {
   const dot = path.indexOf('.');
-  return { path, literal: rootId(path), nested: dot < 0 ? -1 : rootId(path.slice(0, dot)) };
+  return { path, literal: rootId(path), nested: dot < 0 ? -1 : rootId(path.slice(0, dot)), rest: dot < 0 ? [] : path.split('.').slice(1) };
 }
 
 function refs(paths: readonly string[]): FieldRef[] {
@@ -91,35 +95,56 @@ function stampRoots(event: EventRecord): void {
   const gen = rootGen;
   for (const k in event) {
     const id = ROOT_IDS.get(k);
-    if (id !== undefined) stamp[id] = gen;
+    if (id !== undefined && Object.hasOwn(event, k)) {
+      stamp[id] = gen;
+      rootValue[id] = event[k];
+    }
   }
 }
 
-/** The value of a field of the event last stamped; absent roots are not looked up. */
-function field(event: EventRecord, f: FieldRef): FieldValue | undefined {
-  if (rootStamp[f.literal] !== rootGen && (f.nested < 0 || rootStamp[f.nested] !== rootGen)) return undefined;
-  return valueAt(event, f.path);
+/**
+ * The value of a field of the event last stamped, as `valueAt` reads it (the literal key
+ * first, then nested); absent roots cost nothing.
+ */
+function field(f: FieldRef): FieldValue | undefined {
+  const gen = rootGen;
+  if (rootStamp[f.literal] === gen) {
+    const direct = rootValue[f.literal];
+    if (direct !== undefined) return direct;
+  }
+  if (f.nested < 0 || rootStamp[f.nested] !== gen) return undefined;
+  let v = rootValue[f.nested];
+  for (const part of f.rest) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
+    v = (v as EventRecord)[part];
+  }
+  return v;
 }
 
-/** The distinct non-empty texts of some fields, in field order. */
-function texts(event: EventRecord, fields: readonly FieldRef[]): string[] {
-  let out: string[] | null = null;
-  const take = (x: FieldValue): void => {
-    const t = typeof x === 'string' ? (x !== '' && x !== '-' ? x : null) : typeof x === 'number' ? String(x) : null;
-    if (t === null) return;
-    if (out === null) out = [t];
-    else if (!out.includes(t)) out.push(t);
-  };
+/**
+ * The distinct non-empty texts of some fields, in field order, in a scratch list that the
+ * next call reuses: read it before calling again.
+ */
+function texts(fields: readonly FieldRef[]): readonly string[] {
+  const out = TEXTS;
+  out.length = 0;
   for (const f of fields) {
-    const v = field(event, f);
+    const v = field(f);
     if (v === undefined || v === null) continue;
-    if (Array.isArray(v)) for (const x of v) take(x);
-    else take(v);
+    if (Array.isArray(v)) for (const x of v) takeText(x, out);
+    else takeText(v, out);
   }
-  return out ?? NO_TEXTS;
+  return out;
 }
 
-const NO_TEXTS: string[] = [];
+const TEXTS: string[] = [];
+
+function takeText(x: FieldValue, out: string[]): void {
+  const t = typeof x === 'string' ? (x !== '' && x !== '-' ? x : null) : typeof x === 'number' ? String(x) : null;
+  if (t !== null && !out.includes(t)) out.push(t);
+}
+
+
 
 /** `MD5=…,SHA256=…,IMPHASH=…` (Sysmon's Hashes field) → STIX hashes. */
 function sysmonHashes(text: string): Readonly<Record<string, string>> {
@@ -226,46 +251,53 @@ export const OBSERVED_TYPES: ReadonlySet<string> = new Set([
 export function observationOf(event: EventRecord, types?: ReadonlySet<string>): Observed {
   stampRoots(event);
   const out = new Map<string, StixObject[]>();
+  observing = out;
   const want = (t: string): boolean => types === undefined || types.has(t);
-  const add = (o: StixObject | null): void => {
-    if (o === null) return;
-    let list = out.get(o.type);
-    if (!list) out.set(o.type, (list = []));
-    list.push(o);
-  };
-  const addressObject = (ip: string): StixObject | null => {
-    const bare = ip.replace(/^\[|\]$/g, '');
-    const family = isIP(bare.split('%')[0]!);
-    return family === 4 ? { type: 'ipv4-addr', value: bare } : family === 6 ? { type: 'ipv6-addr', value: bare.toLowerCase() } : null;
-  };
-  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(event, ADDRESS_FIELDS_REFS)) add(addressObject(ip));
-  if (want('domain-name')) for (const d of texts(event, DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
-  if (want('url')) for (const u of texts(event, URL_FIELDS_REFS)) add({ type: 'url', value: u });
-  if (want('email-addr')) for (const e of texts(event, EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
-  if (want('mac-addr')) for (const m of texts(event, MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  if (want('user-account')) for (const u of texts(event, USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
-  if (want('windows-registry-key')) for (const k of texts(event, REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
-  if (want('autonomous-system')) for (const n of texts(event, AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
-  if (want('file') || want('process')) files(event, add, want('process'));
-  if (want('network-traffic')) traffic(event, add, addressObject);
+  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
+  if (want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
+  if (want('url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
+  if (want('email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
+  if (want('mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if (want('user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if (want('windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
+  if (want('autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
+  if (want('file') || want('process')) files(add, want('process'));
+  if (want('network-traffic')) traffic(add, addressObject);
   return out;
 }
 
-function files(event: EventRecord, add: (o: StixObject | null) => void, withProcess: boolean): void {
+/** The map `observationOf` is filling (one call at a time: it never calls itself). */
+let observing = new Map<string, StixObject[]>();
+
+function add(o: StixObject | null): void {
+  if (o === null) return;
+  let list = observing.get(o.type);
+  if (!list) observing.set(o.type, (list = []));
+  list.push(o);
+}
+
+function addressObject(ip: string): StixObject | null {
+  const bare = ip.charCodeAt(0) === 0x5b || ip.endsWith(']') ? ip.replace(/^\[|\]$/g, '') : ip;
+  const zone = bare.indexOf('%');
+  const family = isIP(zone < 0 ? bare : bare.slice(0, zone));
+  return family === 4 ? { type: 'ipv4-addr', value: bare } : family === 6 ? { type: 'ipv6-addr', value: bare.toLowerCase() } : null;
+}
+
+function files(add: (o: StixObject | null) => void, withProcess: boolean): void {
   // Files: ECS file.*, Sysmon's target file, and the process images (with Sysmon's hashes).
-  const hashText = field(event, F.hashes);
+  const hashText = field(F.hashes);
   const sysHashes = typeof hashText === 'string' ? sysmonHashes(hashText) : NO_HASHES;
-  add(fileObject(str(field(event, F.fileName)), str(field(event, F.filePath)), ecsHashes(field(event, F.fileHash))));
-  const target = str(field(event, F.targetFilename));
-  if (target) add(fileObject(undefined, target, field(event, F.image) === undefined ? sysHashes : NO_HASHES));
-  const image = str(field(event, F.image)) ?? str(field(event, F.processExecutable));
-  const ecsProcess = ecsHashes(field(event, F.processHash));
+  add(fileObject(str(field(F.fileName)), str(field(F.filePath)), ecsHashes(field(F.fileHash))));
+  const target = str(field(F.targetFilename));
+  if (target) add(fileObject(undefined, target, field(F.image) === undefined ? sysHashes : NO_HASHES));
+  const image = str(field(F.image)) ?? str(field(F.processExecutable));
+  const ecsProcess = ecsHashes(field(F.processHash));
   const processHashes = target ? ecsProcess : ecsProcess === NO_HASHES ? sysHashes : { ...ecsProcess, ...sysHashes };
-  const binary = fileObject(str(field(event, F.processName)), image, processHashes);
+  const binary = fileObject(str(field(F.processName)), image, processHashes);
   add(binary);
   if (!withProcess) return;
-  const commandLine = str(field(event, F.commandLine)) ?? str(field(event, F.processCommandLine));
-  const pid = num(field(event, F.processId)) ?? num(field(event, F.processPid));
+  const commandLine = str(field(F.commandLine)) ?? str(field(F.processCommandLine));
+  const pid = num(field(F.processId)) ?? num(field(F.processPid));
   if (binary || commandLine || pid !== undefined) {
     const p: StixObject = { type: 'process' };
     if (binary) p.binary_ref = binary;
@@ -276,12 +308,12 @@ function files(event: EventRecord, add: (o: StixObject | null) => void, withProc
   }
 }
 
-function traffic(event: EventRecord, add: (o: StixObject | null) => void, addressObject: (ip: string) => StixObject | null): void {
+function traffic(add: (o: StixObject | null) => void, addressObject: (ip: string) => StixObject | null): void {
   // One network-traffic object for a connection: the addresses it joins, ports, protocols.
-  const src = str(field(event, F.sourceIp)) ?? str(field(event, F.sourceIpWin));
-  const dst = str(field(event, F.destinationIp)) ?? str(field(event, F.destinationIpWin));
-  const srcPort = num(field(event, F.sourcePort)) ?? num(field(event, F.sourcePortWin));
-  const dstPort = num(field(event, F.destinationPort)) ?? num(field(event, F.destinationPortWin));
+  const src = str(field(F.sourceIp)) ?? str(field(F.sourceIpWin));
+  const dst = str(field(F.destinationIp)) ?? str(field(F.destinationIpWin));
+  const srcPort = num(field(F.sourcePort)) ?? num(field(F.sourcePortWin));
+  const dstPort = num(field(F.destinationPort)) ?? num(field(F.destinationPortWin));
   if (src || dst || srcPort !== undefined || dstPort !== undefined) {
     const t: StixObject = { type: 'network-traffic' };
     if (src) {
@@ -294,7 +326,7 @@ function traffic(event: EventRecord, add: (o: StixObject | null) => void, addres
     }
     if (srcPort !== undefined) t.src_port = srcPort;
     if (dstPort !== undefined) t.dst_port = dstPort;
-    const protocols = [str(field(event, F.transport)), str(field(event, F.protocol)), str(field(event, F.protocolWin))].filter((x): x is string => x !== undefined).map((x) => x.toLowerCase());
+    const protocols = [str(field(F.transport)), str(field(F.protocol)), str(field(F.protocolWin))].filter((x): x is string => x !== undefined).map((x) => x.toLowerCase());
     if (protocols.length > 0) t.protocols = [...new Set(protocols)];
     add(t);
   }
