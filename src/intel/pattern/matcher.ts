@@ -85,6 +85,8 @@ export class IndicatorMatcher {
   /** Object types some loaded pattern names: the only ones an event is asked for. */
   private readonly types = new Set<string>();
   private readonly windowed: Windowed[] = [];
+  /** Reused per event (match is not re-entered). */
+  private readonly hits = new Hits();
   readonly problems: ItemProblem[] = [];
   private count = 0;
 
@@ -186,7 +188,7 @@ export class IndicatorMatcher {
     const observed = observationOf(e.event, this.types);
     if (observed.size === 0 && this.windowed.length === 0) return NO_DETECTIONS;
     // Most events hit nothing: the event's time is read only for a candidate.
-    const hits = new Hits(e);
+    const hits = this.hits.reset(e);
     for (const p of this.exact.values()) {
       const objects = observed.get(p.path.type);
       if (objects === undefined) continue;
@@ -242,11 +244,17 @@ interface ExactPath {
 class Hits {
   private found: Map<Compiled, readonly string[] | null> | null = null;
   private ms = Number.NaN;
+  private e: MatchedEvent | null = null;
 
-  constructor(private readonly e: MatchedEvent) {}
+  reset(e: MatchedEvent): this {
+    this.e = e;
+    this.found = null;
+    this.ms = Number.NaN;
+    return this;
+  }
 
   timeMs(): number {
-    if (Number.isNaN(this.ms)) this.ms = eventTime(this.e);
+    if (Number.isNaN(this.ms)) this.ms = eventTime(this.e!);
     return this.ms;
   }
 
@@ -258,9 +266,14 @@ class Hits {
   }
 
   detections(): Detection[] {
-    if (this.found === null) return NO_DETECTIONS;
+    const found = this.found;
+    const e = this.e!;
+    this.e = null;
+    if (found === null) return NO_DETECTIONS;
+    this.found = null;
     const out: Detection[] = [];
-    for (const [c, related] of this.found) out.push(detectionOf(c.indicator, this.e, this.timeMs(), related));
+    // A hit read the time already.
+    for (const [c, related] of found) out.push(detectionOf(c.indicator, e, this.ms, related));
     return out;
   }
 }

@@ -254,7 +254,7 @@ export function observationOf(event: EventRecord, types?: ReadonlySet<string>): 
   observing = out;
   const want = (t: string): boolean => types === undefined || types.has(t);
   if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
-  if (want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.toLowerCase().replace(/\.$/, '') });
+  if (want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
   if (want('url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
   if (want('email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
   if (want('mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
