@@ -59,6 +59,24 @@ describe('STIX indicators on live events', () => {
     assert.deepEqual(hits, [`ioc:${domain.id}`]);
   });
 
+  it('builds files without hashes only when a pattern reads more than hashes', () => {
+    const sha = 'a'.repeat(64);
+    const byHash = new IndicatorMatcher([{ id: 'indicator--h', pattern: `[file:hashes.'SHA-256' = '${sha}']` }]);
+    const byBoth = new IndicatorMatcher([
+      { id: 'indicator--h', pattern: `[file:hashes.'SHA-256' = '${sha}']` },
+      { id: 'indicator--n', pattern: "[file:name = 'invoice.exe']" },
+    ]);
+    const hashed = { Image: 'C:\\Users\\x\\invoice.exe', Hashes: `SHA256=${sha}` };
+    const bare = { Image: 'C:\\Users\\x\\invoice.exe' };
+    const target = { TargetFilename: 'C:\\Temp\\invoice.exe', Hashes: `SHA256=${sha.toUpperCase()}` };
+    assert.deepEqual(byHash.match(ev(hashed)).map((h) => h.ruleId), ['ioc:indicator--h']);
+    assert.deepEqual(byHash.match(ev(target)).map((h) => h.ruleId), ['ioc:indicator--h'], 'a written file with its hashes');
+    assert.deepEqual(byHash.match(ev(bare)), []);
+    assert.deepEqual(byBoth.match(ev(hashed)).map((h) => h.ruleId), ['ioc:indicator--h', 'ioc:indicator--n']);
+    assert.deepEqual(byBoth.match(ev(bare)).map((h) => h.ruleId), ['ioc:indicator--n'], 'the image by name, without hashes');
+    assert.deepEqual(byBoth.match(ev(target)).map((h) => h.ruleId), ['ioc:indicator--h', 'ioc:indicator--n']);
+  });
+
   it('runs as a matcher of the live detector', () => {
     const d = new LiveDetector({ rules: [], filters: [], correlations: [], problems: [], versions: new Map(), fingerprint: 'none' });
     d.addMatcher(m);

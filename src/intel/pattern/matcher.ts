@@ -84,6 +84,8 @@ export class IndicatorMatcher {
   private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
   /** Object types some loaded pattern names: the only ones an event is asked for. */
   private readonly types = new Set<string>();
+  /** Some pattern reads a file's name (or more than its hashes). */
+  private fileNames = false;
   private readonly windowed: Windowed[] = [];
   /** Reused per event (match is not re-entered). */
   private readonly hits = new Hits();
@@ -137,6 +139,8 @@ export class IndicatorMatcher {
       return false;
     }
     for (const t of typesOfObservation(root)) this.types.add(t);
+    // Files are only worth building without hashes when a pattern looks at more than hashes.
+    if (!this.fileNames && pathsOfObservation(root).some((p) => p.type === 'file' && !(p.steps[0] !== undefined && 'prop' in p.steps[0] && p.steps[0].prop === 'hashes'))) this.fileNames = true;
     this.count++;
     return true;
   }
@@ -185,7 +189,7 @@ export class IndicatorMatcher {
   /** The detections an event raises (an EventMatcher for the live detector). */
   match(e: MatchedEvent): Detection[] {
     if (this.count === 0) return NO_DETECTIONS;
-    const observed = observationOf(e.event, this.types);
+    const observed = observationOf(e.event, this.types, { fileNames: this.fileNames });
     if (observed.size === 0 && this.windowed.length === 0) return NO_DETECTIONS;
     // Most events hit nothing: the event's time is read only for a candidate.
     const hits = this.hits.reset(e);
@@ -311,6 +315,33 @@ function typesOf(c: Comparison, out = new Set<string>()): Set<string> {
       break;
     default:
       out.add(c.path.type);
+  }
+  return out;
+}
+
+function pathsOf(c: Comparison, out: ObjectPath[]): void {
+  switch (c.k) {
+    case 'and':
+    case 'or':
+      for (const a of c.args) pathsOf(a, out);
+      break;
+    default:
+      out.push(c.path);
+  }
+}
+
+function pathsOfObservation(o: Observation, out: ObjectPath[] = []): ObjectPath[] {
+  switch (o.k) {
+    case 'observe':
+      pathsOf(o.comparison, out);
+      break;
+    case 'and':
+    case 'or':
+    case 'followedby':
+      for (const a of o.args) pathsOfObservation(a, out);
+      break;
+    default:
+      pathsOfObservation(o.arg, out);
   }
   return out;
 }

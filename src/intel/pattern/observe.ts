@@ -54,15 +54,26 @@ let rootGen = 0;
 /** The value under each stamped root (read in the same pass: no keyed lookups later). */
 const rootValue: (FieldValue | undefined)[] = [];
 
-function rootId(key: string): number {
+/** Per root id, the groups of fields (G.*) it can hold a field of. */
+const ROOT_GROUPS: number[] = [];
+/** The groups some stamped root of the current event belongs to. */
+let presentGroups = 0;
+
+/** Groups of fields, one per kind of object they make: an event without any root of a group skips it. */
+const G = { address: 1, domain: 2, url: 4, email: 8, mac: 16, user: 32, registry: 64, as: 128, files: 256, traffic: 512 } as const;
+
+function rootId(key: string, group: number): number {
   let id = ROOT_IDS.get(key);
-  if (id === undefined) {
-    ROOT_IDS.set(key, (id = ROOT_IDS.size));
-    if (id >= rootStamp.length) {
-      const grown = new Uint32Array(rootStamp.length * 2);
-      grown.set(rootStamp);
-      rootStamp = grown;
-    }
+  if (id !== undefined) {
+    ROOT_GROUPS[id]! |= group;
+    return id;
+  }
+  ROOT_GROUPS.push(group);
+  ROOT_IDS.set(key, (id = ROOT_IDS.size));
+  if (id >= rootStamp.length) {
+    const grown = new Uint32Array(rootStamp.length * 2);
+    grown.set(rootStamp);
+    rootStamp = grown;
   }
   return id;
 }
@@ -77,13 +88,13 @@ interface FieldRef {
   readonly rest: readonly string[];
 }
 
-function fieldRef(path: string): FieldRef {
+function fieldRef(path: string, group: number): FieldRef {
   const dot = path.indexOf('.');
-  return { path, literal: rootId(path), nested: dot < 0 ? -1 : rootId(path.slice(0, dot)), rest: dot < 0 ? [] : path.split('.').slice(1) };
+  return { path, literal: rootId(path, group), nested: dot < 0 ? -1 : rootId(path.slice(0, dot), group), rest: dot < 0 ? [] : path.split('.').slice(1) };
 }
 
-function refs(paths: readonly string[]): FieldRef[] {
-  return paths.map(fieldRef);
+function refs(paths: readonly string[], group: number): FieldRef[] {
+  return paths.map((p) => fieldRef(p, group));
 }
 
 function stampRoots(event: EventRecord): void {
@@ -93,13 +104,16 @@ function stampRoots(event: EventRecord): void {
   }
   const stamp = rootStamp;
   const gen = rootGen;
+  let groups = 0;
   for (const k in event) {
     const id = ROOT_IDS.get(k);
     if (id !== undefined && Object.hasOwn(event, k)) {
       stamp[id] = gen;
       rootValue[id] = event[k];
+      groups |= ROOT_GROUPS[id]!;
     }
   }
+  presentGroups = groups;
 }
 
 /**
@@ -207,39 +221,39 @@ function num(v: FieldValue | undefined): number | undefined {
   return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
-const ADDRESS_FIELDS_REFS = refs(ADDRESS_FIELDS);
-const DOMAIN_FIELDS_REFS = refs(DOMAIN_FIELDS);
-const URL_FIELDS_REFS = refs(URL_FIELDS);
-const EMAIL_FIELDS_REFS = refs(EMAIL_FIELDS);
-const MAC_FIELDS_REFS = refs(MAC_FIELDS);
-const USER_FIELDS_REFS = refs(USER_FIELDS);
-const REGISTRY_FIELDS_REFS = refs(REGISTRY_FIELDS);
-const AS_FIELDS_REFS = refs(AS_FIELDS);
+const ADDRESS_FIELDS_REFS = refs(ADDRESS_FIELDS, G.address);
+const DOMAIN_FIELDS_REFS = refs(DOMAIN_FIELDS, G.domain);
+const URL_FIELDS_REFS = refs(URL_FIELDS, G.url);
+const EMAIL_FIELDS_REFS = refs(EMAIL_FIELDS, G.email);
+const MAC_FIELDS_REFS = refs(MAC_FIELDS, G.mac);
+const USER_FIELDS_REFS = refs(USER_FIELDS, G.user);
+const REGISTRY_FIELDS_REFS = refs(REGISTRY_FIELDS, G.registry);
+const AS_FIELDS_REFS = refs(AS_FIELDS, G.as);
 const F = {
-  fileName: fieldRef('file.name'),
-  filePath: fieldRef('file.path'),
-  fileHash: fieldRef('file.hash'),
-  hashes: fieldRef('Hashes'),
-  targetFilename: fieldRef('TargetFilename'),
-  image: fieldRef('Image'),
-  processExecutable: fieldRef('process.executable'),
-  processHash: fieldRef('process.hash'),
-  processName: fieldRef('process.name'),
-  commandLine: fieldRef('CommandLine'),
-  processCommandLine: fieldRef('process.command_line'),
-  processId: fieldRef('ProcessId'),
-  processPid: fieldRef('process.pid'),
-  sourceIp: fieldRef('source.ip'),
-  sourceIpWin: fieldRef('SourceIp'),
-  destinationIp: fieldRef('destination.ip'),
-  destinationIpWin: fieldRef('DestinationIp'),
-  sourcePort: fieldRef('source.port'),
-  sourcePortWin: fieldRef('SourcePort'),
-  destinationPort: fieldRef('destination.port'),
-  destinationPortWin: fieldRef('DestinationPort'),
-  transport: fieldRef('network.transport'),
-  protocol: fieldRef('network.protocol'),
-  protocolWin: fieldRef('Protocol'),
+  fileName: fieldRef('file.name', G.files),
+  filePath: fieldRef('file.path', G.files),
+  fileHash: fieldRef('file.hash', G.files),
+  hashes: fieldRef('Hashes', G.files),
+  targetFilename: fieldRef('TargetFilename', G.files),
+  image: fieldRef('Image', G.files),
+  processExecutable: fieldRef('process.executable', G.files),
+  processHash: fieldRef('process.hash', G.files),
+  processName: fieldRef('process.name', G.files),
+  commandLine: fieldRef('CommandLine', G.files),
+  processCommandLine: fieldRef('process.command_line', G.files),
+  processId: fieldRef('ProcessId', G.files),
+  processPid: fieldRef('process.pid', G.files),
+  sourceIp: fieldRef('source.ip', G.traffic),
+  sourceIpWin: fieldRef('SourceIp', G.traffic),
+  destinationIp: fieldRef('destination.ip', G.traffic),
+  destinationIpWin: fieldRef('DestinationIp', G.traffic),
+  sourcePort: fieldRef('source.port', G.traffic),
+  sourcePortWin: fieldRef('SourcePort', G.traffic),
+  destinationPort: fieldRef('destination.port', G.traffic),
+  destinationPortWin: fieldRef('DestinationPort', G.traffic),
+  transport: fieldRef('network.transport', G.traffic),
+  protocol: fieldRef('network.protocol', G.traffic),
+  protocolWin: fieldRef('Protocol', G.traffic),
 };
 
 /** Every object type `observationOf` can produce. */
@@ -248,21 +262,31 @@ export const OBSERVED_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** The objects of an event; with `types`, only those types (and what they refer to) are built. */
-export function observationOf(event: EventRecord, types?: ReadonlySet<string>): Observed {
+export interface ObserveOptions {
+  /**
+   * Build `file` objects that have no hashes (named after the image or path); default true.
+   * A matcher whose patterns read only file hashes turns it off: most events name an image.
+   */
+  readonly fileNames?: boolean;
+}
+
+export function observationOf(event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = {}): Observed {
   stampRoots(event);
   const out = new Map<string, StixObject[]>();
   observing = out;
   const want = (t: string): boolean => types === undefined || types.has(t);
-  if (want('ipv4-addr') || want('ipv6-addr')) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
-  if (want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
-  if (want('url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
-  if (want('email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
-  if (want('mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  if (want('user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
-  if (want('windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
-  if (want('autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
-  if (want('file') || want('process')) files(add, want('process'));
-  if (want('network-traffic')) traffic(add, addressObject);
+  const g = presentGroups;
+  if (g === 0) return out;
+  if ((g & G.address) !== 0 && (want('ipv4-addr') || want('ipv6-addr'))) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
+  if ((g & G.domain) !== 0 && want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
+  if ((g & G.url) !== 0 && want('url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
+  if ((g & G.email) !== 0 && want('email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
+  if ((g & G.mac) !== 0 && want('mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if ((g & G.user) !== 0 && want('user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if ((g & G.registry) !== 0 && want('windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
+  if ((g & G.as) !== 0 && want('autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
+  if ((g & G.files) !== 0 && (want('file') || want('process'))) files(add, want('process'), opts.fileNames !== false || want('process'));
+  if ((g & G.traffic) !== 0 && want('network-traffic')) traffic(add, addressObject);
   return out;
 }
 
@@ -283,16 +307,19 @@ function addressObject(ip: string): StixObject | null {
   return family === 4 ? { type: 'ipv4-addr', value: bare } : family === 6 ? { type: 'ipv6-addr', value: bare.toLowerCase() } : null;
 }
 
-function files(add: (o: StixObject | null) => void, withProcess: boolean): void {
+function files(add: (o: StixObject | null) => void, withProcess: boolean, names: boolean): void {
   // Files: ECS file.*, Sysmon's target file, and the process images (with Sysmon's hashes).
   const hashText = field(F.hashes);
   const sysHashes = typeof hashText === 'string' ? sysmonHashes(hashText) : NO_HASHES;
-  add(fileObject(str(field(F.fileName)), str(field(F.filePath)), ecsHashes(field(F.fileHash))));
+  const ecsFileHashes = ecsHashes(field(F.fileHash));
+  if (names || ecsFileHashes !== NO_HASHES) add(fileObject(str(field(F.fileName)), str(field(F.filePath)), ecsFileHashes));
   const target = str(field(F.targetFilename));
-  if (target) add(fileObject(undefined, target, field(F.image) === undefined ? sysHashes : NO_HASHES));
-  const image = str(field(F.image)) ?? str(field(F.processExecutable));
+  const targetHashes = field(F.image) === undefined ? sysHashes : NO_HASHES;
+  if (target && (names || targetHashes !== NO_HASHES)) add(fileObject(undefined, target, targetHashes));
   const ecsProcess = ecsHashes(field(F.processHash));
   const processHashes = target ? ecsProcess : ecsProcess === NO_HASHES ? sysHashes : { ...ecsProcess, ...sysHashes };
+  if (!names && !withProcess && processHashes === NO_HASHES) return;
+  const image = str(field(F.image)) ?? str(field(F.processExecutable));
   const binary = fileObject(str(field(F.processName)), image, processHashes);
   add(binary);
   if (!withProcess) return;
