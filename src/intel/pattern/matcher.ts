@@ -307,16 +307,10 @@ function valueAtPath(o: StixObject, path: ObjectPath): unknown {
   return v;
 }
 
-function typesOf(c: Comparison, out = new Set<string>()): Set<string> {
-  switch (c.k) {
-    case 'and':
-    case 'or':
-      for (const a of c.args) typesOf(a, out);
-      break;
-    default:
-      out.add(c.path.type);
-  }
-  return out;
+function typesOf(c: Comparison): Set<string> {
+  const paths: ObjectPath[] = [];
+  pathsOf(c, paths);
+  return new Set(paths.map((p) => p.type));
 }
 
 function pathsOf(c: Comparison, out: ObjectPath[]): void {
@@ -346,20 +340,8 @@ function pathsOfObservation(o: Observation, out: ObjectPath[] = []): ObjectPath[
   return out;
 }
 
-function typesOfObservation(o: Observation, out = new Set<string>()): Set<string> {
-  switch (o.k) {
-    case 'observe':
-      typesOf(o.comparison, out);
-      break;
-    case 'and':
-    case 'or':
-    case 'followedby':
-      for (const a of o.args) typesOfObservation(a, out);
-      break;
-    default:
-      typesOfObservation(o.arg, out);
-  }
-  return out;
+function typesOfObservation(o: Observation): Set<string> {
+  return new Set(pathsOfObservation(o).map((p) => p.type));
 }
 
 function eventTime(e: MatchedEvent): number {
