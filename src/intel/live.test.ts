@@ -76,3 +76,29 @@ it('with a sink, sends the indicators there (reset on reload, add for new ones) 
   assert.equal(held.match(event('203.0.113.1')).length, 0);
   await store.close();
 });
+
+it('does not throw when its sink fails a call (a detection thread that died keeps what it was sent)', async () => {
+  const store = openSqliteStore(':memory:');
+  await migrate(store, ALL_MIGRATIONS);
+  const col = await createCollection(store.db, systemContext(), { title: 'Sector' });
+  await addObjects(store.db, 'local', col, [indicator(1, '203.0.113.1')], { postedBy: '' });
+  let fail = false;
+  const sink: IndicatorSink = {
+    reset: async (list) => {
+      if (fail) throw new Error('detection thread exited (1)');
+      return { size: list.length, problems: [], problemCount: 0 };
+    },
+    add: async () => {
+      throw new Error('detection thread exited (1)');
+    },
+  };
+  const live = new LiveIndicators(store.db, 'local', sink);
+  await live.reload();
+  assert.equal(live.size, 1);
+  const second = await addObjects(store.db, 'local', col, [indicator(2, '203.0.113.2')], { postedBy: '' });
+  await live.added(second.added);
+  fail = true;
+  await live.reload();
+  assert.equal(live.size, 1, 'the last count known stays');
+  await store.close();
+});

@@ -107,7 +107,7 @@ export class LiveIndicators {
       const i = patternIndicatorOf(o.object);
       if (i) list.push(i);
     }
-    if (this.sink) return this.sink.add(list).then((c) => void (this.remote = c));
+    if (this.sink) return this.sink.add(list).then((c) => void (this.remote = c), sinkFailed);
     for (const i of list) this.matcher.add(i);
     return Promise.resolve();
   }
@@ -123,7 +123,7 @@ export class LiveIndicators {
         do {
           this.again = false;
           const { indicators, ids } = await loadIndicators(this.db, this.tenant);
-          if (this.sink) this.remote = await this.sink.reset(indicators);
+          if (this.sink) this.remote = await this.sink.reset(indicators).catch((err: unknown) => (sinkFailed(err), this.remote));
           else this.matcher = new IndicatorMatcher(indicators);
           this.known = ids;
         } while (this.again);
@@ -134,6 +134,13 @@ export class LiveIndicators {
     return this.loading;
   }
 }
+
+/**
+ * A sink that failed (its thread died with the call in flight) is not this caller's to
+ * repair: the sink keeps what it was sent and gives it to its next thread. The count shown
+ * stays the last one known until the next answer.
+ */
+function sinkFailed(_err: unknown): void {}
 
 async function loadIndicators(db: Kysely<Database>, tenant: string): Promise<{ indicators: PatternIndicator[]; ids: Set<string> }> {
   const rows = await intelDb(db).selectFrom('stix_objects').select(['id', 'version', 'json']).where('tenant', '=', tenant).where('type', '=', 'indicator').orderBy('seq').execute();
