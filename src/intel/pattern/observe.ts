@@ -26,23 +26,6 @@ const AS_FIELDS = ['source.as.number', 'destination.as.number', 'client.as.numbe
 /** STIX hash names (the vocabulary's spelling) from ECS's. */
 const HASH_NAMES: Record<string, string> = { md5: 'MD5', sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512', sha384: 'SHA-384', ssdeep: 'SSDEEP', tlsh: 'TLSH', imphash: 'IMPHASH' };
 
-/** A value at a dotted path: the literal dotted key first (flat Windows events), then nested. */
-const PARTS = new Map<string, string[]>();
-
-export function valueAt(event: EventRecord, path: string): FieldValue | undefined {
-  const direct = event[path];
-  if (direct !== undefined && Object.hasOwn(event, path)) return direct;
-  let parts = PARTS.get(path);
-  if (!parts) PARTS.set(path, (parts = path.split('.')));
-  if (parts.length === 1) return undefined;
-  let v: FieldValue | undefined = event;
-  for (const part of parts) {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
-    v = (v as EventRecord)[part];
-  }
-  return v;
-}
-
 /**
  * The top-level keys an event has among those the table reads (a field's literal key, or the
  * first step of a dotted one), stamped per event: one pass over the event's own keys, so the
@@ -80,7 +63,6 @@ function rootId(key: string, group: number): number {
 
 /** A field the table reads, with the root ids that can hold it. */
 interface FieldRef {
-  readonly path: string;
   readonly literal: number;
   /** -1 for a path without dots. */
   readonly nested: number;
@@ -90,7 +72,7 @@ interface FieldRef {
 
 function fieldRef(path: string, group: number): FieldRef {
   const dot = path.indexOf('.');
-  return { path, literal: rootId(path, group), nested: dot < 0 ? -1 : rootId(path.slice(0, dot), group), rest: dot < 0 ? [] : path.split('.').slice(1) };
+  return { literal: rootId(path, group), nested: dot < 0 ? -1 : rootId(path.slice(0, dot), group), rest: dot < 0 ? [] : path.split('.').slice(1) };
 }
 
 function refs(paths: readonly string[], group: number): FieldRef[] {
@@ -117,8 +99,8 @@ function stampRoots(event: EventRecord): void {
 }
 
 /**
- * The value of a field of the event last stamped, as `valueAt` reads it (the literal key
- * first, then nested); absent roots cost nothing.
+ * The value of a field of the event last stamped: the literal dotted key first (flat Windows
+ * events), then the nested objects (ECS); absent roots cost nothing.
  */
 function field(f: FieldRef): FieldValue | undefined {
   const gen = rootGen;
@@ -157,8 +139,6 @@ function takeText(x: FieldValue, out: string[]): void {
   const t = typeof x === 'string' ? (x !== '' && x !== '-' ? x : null) : typeof x === 'number' ? String(x) : null;
   if (t !== null && !out.includes(t)) out.push(t);
 }
-
-
 
 /** `MD5=…,SHA256=…,IMPHASH=…` (Sysmon's Hashes field) → STIX hashes. */
 function sysmonHashes(text: string): Readonly<Record<string, string>> {
