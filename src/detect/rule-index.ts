@@ -33,6 +33,8 @@ class FieldIndex {
   minLength = 1;
   /** Non-negative integers below this print shorter than `minLength`. */
   smallInts = 1;
+  /** Longest exact value: longer texts are not looked up (hashing a 5 KB script costs). */
+  private longestExact = -1;
   private hasPrefix = false;
   private hasSuffix = false;
   private readonly memo = new Map<string, readonly number[]>();
@@ -44,6 +46,7 @@ class FieldIndex {
     switch (atom.op) {
       case 'eq':
         entryIn(this.exact, atom.lit).items.push(item);
+        this.longestExact = Math.max(this.longestExact, atom.lit.length);
         break;
       case 'prefix':
         this.hasPrefix = true;
@@ -69,8 +72,10 @@ class FieldIndex {
 
   /** Adds to `hit` each item whose literal the text satisfies. */
   scan(text: string, hit: ItemSinkLike): void {
-    const exact = this.exact.get(text);
-    if (exact) hit.addAll(exact.items);
+    if (text.length <= this.longestExact) {
+      const exact = this.exact.get(text);
+      if (exact) hit.addAll(exact.items);
+    }
     if (this.hasPrefix) walkTrie(this.prefixes, text, false, hit);
     if (this.hasSuffix) walkTrie(this.suffixes, text, true, hit);
     this.substrings?.scan(text, hit);
@@ -90,7 +95,13 @@ class FieldIndex {
     this.memo.clear();
   }
 
-  remembered(raw: string, found: Found, folded: boolean): void {
+  /** `raw` is the field's text in `view`; its lower-cased form comes from the view's cache. */
+  remembered(raw: string, view: EventView, found: Found): void {
+    if (raw.length > MEMO_MAX_TEXT) {
+      // Long texts (scripts, call traces) rarely repeat: neither hashed nor kept.
+      this.scan(view.lower(this.slot)!, found);
+      return;
+    }
     const known = this.memo.get(raw);
     if (known !== undefined) {
       if (known.length > 0) found.addAll(known);
@@ -98,15 +109,13 @@ class FieldIndex {
     }
     const sink = this.sink;
     sink.items.length = 0;
-    if (folded) this.scanFolded(raw, sink);
-    else this.scan(raw.toLowerCase(), sink);
+    this.scan(view.lower(this.slot)!, sink);
     const items = sink.items.length === 0 ? NONE : sink.items.slice();
-    if (raw.length <= MEMO_MAX_TEXT) {
-      if (this.memo.size >= MEMO_MAX_ENTRIES) this.memo.clear();
-      this.memo.set(raw, items);
-    }
+    if (this.memo.size >= MEMO_MAX_ENTRIES) this.memo.clear();
+    this.memo.set(raw, items);
     if (items.length > 0) found.addAll(items);
   }
+
 }
 
 const MEMO_MAX_ENTRIES = 8192;
@@ -247,7 +256,7 @@ export class RuleIndex<T> {
       }
       const text = view.text(f.slot);
       if (text !== null) {
-        f.remembered(text, found, false);
+        f.remembered(text, view, found);
         continue;
       }
       const value = view.value(f.slot);

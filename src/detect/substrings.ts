@@ -49,35 +49,101 @@ export function foldedAt(text: string, lit: string, at: number): boolean {
   return true;
 }
 
+/**
+ * Literals filed under 3-grams, laid out for the scan's cache misses, which are its cost
+ * (hundreds of tables, one per indexed field and bucket, are touched per event): a bit
+ * filter sized to the table (a few hundred bytes for most), then an open-addressed table of
+ * grams whose entries sit side by side in flat arrays.
+ */
 class GramTable {
-  readonly bits = new Uint32Array(1 << (TABLE_BITS - 5));
-  readonly lists = new Map<number, GramEntry[]>();
-  /**
-   * Folded tables: the grams in every ASCII case spelling, so the scan can test text as
-   * written and fold only the few positions that hit.
-   */
-  readonly anyCase: Uint32Array | null;
+  private readonly building = new Map<number, GramEntry[]>();
+  private readonly spelled = new Set<number>();
+  /** Filter over the grams (folded tables: over every case spelling of them). */
+  filter = new Uint32Array(1);
+  filterShift = 31;
+  /** Open addressing: `keys[h]` is a gram + 1 (0: empty); its entries are `[start[h], start[h + 1])` in slot order. */
+  keys = new Int32Array(1);
+  firstEntry = new Int32Array(2);
+  keyShift = 31;
+  lits: string[] = [];
+  offs = new Int32Array(0);
+  items: (readonly number[])[] = [];
 
-  constructor(folded: boolean) {
-    this.anyCase = folded ? new Uint32Array(1 << (TABLE_BITS - 5)) : null;
-  }
+  constructor(readonly folded: boolean) {}
 
   add(g: number, entry: GramEntry): void {
-    this.bits[g >>> 5]! |= 1 << (g & 31);
-    let list = this.lists.get(g);
-    if (!list) this.lists.set(g, (list = []));
+    let list = this.building.get(g);
+    if (!list) this.building.set(g, (list = []));
     list.push(entry);
-    if (this.anyCase === null) return;
+    if (!this.folded) return;
     const at = entry.off;
     for (const a of spellings(entry.lit.charCodeAt(at))) {
       for (const b of spellings(entry.lit.charCodeAt(at + 1))) {
-        for (const c of spellings(entry.lit.charCodeAt(at + 2))) {
-          const h = gram(a, b, c);
-          this.anyCase[h >>> 5]! |= 1 << (h & 31);
-        }
+        for (const c of spellings(entry.lit.charCodeAt(at + 2))) this.spelled.add(gram(a, b, c));
       }
     }
   }
+
+  seal(): this {
+    const grams = [...this.building.keys()];
+    const filterGrams = this.folded ? [...this.spelled] : grams;
+    // About 16 filter bits per gram: a text gram passes by chance one time in 16 or less.
+    this.filterShift = 32 - log2AtLeast(Math.max(64, filterGrams.length * 16));
+    this.filter = new Uint32Array(Math.max(1, 2 ** (32 - this.filterShift) / 32));
+    for (const g of filterGrams) {
+      const b = mix(g) >>> this.filterShift;
+      this.filter[b >>> 5]! |= 1 << (b & 31);
+    }
+    const bits = log2AtLeast(Math.max(4, grams.length * 2));
+    this.keyShift = 32 - bits;
+    const size = 2 ** bits;
+    this.keys = new Int32Array(size);
+    for (const g of grams) {
+      let h = mix(g) >>> this.keyShift;
+      while (this.keys[h] !== 0) h = (h + 1) & (size - 1);
+      this.keys[h] = g + 1;
+    }
+    this.firstEntry = new Int32Array(size + 1);
+    const offs: number[] = [];
+    for (let h = 0; h < size; h++) {
+      this.firstEntry[h] = this.lits.length;
+      const k = this.keys[h]!;
+      if (k === 0) continue;
+      for (const e of this.building.get(k - 1)!) {
+        this.lits.push(e.lit);
+        offs.push(e.off);
+        this.items.push(e.items);
+      }
+    }
+    this.firstEntry[size] = this.lits.length;
+    this.offs = Int32Array.from(offs);
+    this.building.clear();
+    this.spelled.clear();
+    return this;
+  }
+
+  /** Slot of a gram in `keys`, or -1. */
+  slotOf(g: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    const want = g + 1;
+    for (let h = mix(g) >>> this.keyShift; ; h = (h + 1) & mask) {
+      const k = keys[h]!;
+      if (k === want) return h;
+      if (k === 0) return -1;
+    }
+  }
+}
+
+/** Spreads a gram's bits for the power-of-two tables (Fibonacci hashing: read the top bits). */
+function mix(g: number): number {
+  return Math.imul(g, 0x9e3779b1) >>> 0;
+}
+
+function log2AtLeast(n: number): number {
+  let b = 1;
+  while (2 ** b < n) b++;
+  return Math.min(b, 30);
 }
 
 /** The characters that fold to a lower-case literal character. */
@@ -165,27 +231,29 @@ export class SubstringIndex {
   }
 
   private scanGrams(table: GramTable, text: string, stride: number, sink: ItemSink): void {
-    const bits = table.bits;
+    const filter = table.filter;
+    const shift = table.filterShift;
     const n = text.length;
-    const anyCase = table.anyCase;
-    if (anyCase !== null) {
-      // The hottest loop of keyword search: test the text as written, fold on a hit.
-      for (let p = 0; p + 2 < n; p += stride) {
-        const h = gram(text.charCodeAt(p), text.charCodeAt(p + 1), text.charCodeAt(p + 2));
-        if ((anyCase[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-        const g = gram(fold(text.charCodeAt(p)), fold(text.charCodeAt(p + 1)), fold(text.charCodeAt(p + 2)));
-        const list = table.lists.get(g);
-        if (list !== undefined) for (const e of list) if (foldedAt(text, e.lit, p - e.off)) sink.addAll(e.items);
-      }
-      return;
-    }
+    const folded = table.folded;
     for (let p = 0; p + 2 < n; p += stride) {
-      const g = gram(text.charCodeAt(p), text.charCodeAt(p + 1), text.charCodeAt(p + 2));
-      if ((bits[g >>> 5]! & (1 << (g & 31))) !== 0) {
-        for (const e of table.lists.get(g)!) if (text.startsWith(e.lit, p - e.off)) sink.addAll(e.items);
+      const a = text.charCodeAt(p);
+      const b = text.charCodeAt(p + 1);
+      const c = text.charCodeAt(p + 2);
+      // Folded tables filter the text as written (every spelling is in the filter) and
+      // fold only the few positions that pass.
+      const f = mix(gram(a, b, c)) >>> shift;
+      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue;
+      const h = table.slotOf(folded ? gram(fold(a), fold(b), fold(c)) : gram(a, b, c));
+      if (h < 0) continue;
+      const end = table.firstEntry[h + 1]!;
+      for (let k = table.firstEntry[h]!; k < end; k++) {
+        const lit = table.lits[k]!;
+        const at = p - table.offs[k]!;
+        if (folded ? foldedAt(text, lit, at) : at >= 0 && text.startsWith(lit, at)) sink.addAll(table.items[k]!);
       }
     }
   }
+
 }
 
 /** In how many literals each 3-gram occurs; scratch tables shared by every build, reset after. */
@@ -229,7 +297,7 @@ function rarestTable(literals: readonly Literal[], freq: (g: number) => number, 
     for (let i = 1; i < grams.length; i++) if (freq(grams[i]!) < freq(grams[off]!)) off = i;
     table.add(grams[off]!, { lit: e.lit, items: e.items, off });
   }
-  return table;
+  return table.seal();
 }
 
 /**
@@ -255,5 +323,5 @@ function windowTable(literals: readonly Literal[], freq: (g: number) => number, 
     // A gram twice in the window is filed twice: each offset is a different alignment.
     for (let off = best; off < best + stride; off++) table.add(grams[off]!, { lit: e.lit, items: e.items, off });
   }
-  return table;
+  return table.seal();
 }

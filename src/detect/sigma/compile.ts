@@ -1,7 +1,8 @@
 import { SubstringIndex } from '../substrings.js';
 import { parseCondition, expandPattern, type ConditionNode } from './condition.js';
 import type { EventView, FieldTable } from './event-view.js';
-import { cidrTest, regexTest, requiredRegexLiteral, stringTest, type TextTest } from './match.js';
+import { cidrTest, stringTest, type TextTest } from './match.js';
+import { requiredRegexLiteral, ruleRegex, type RuleRegex } from './regex.js';
 import { toClosure, type IndexAtom, type Pred, type Test } from './pred.js';
 import { ANY as ANY_PART, mapLiterals, type SigmaString } from './sigma-string.js';
 import type { FieldCondition, SearchIdentifier, SigmaScalar } from './types.js';
@@ -193,19 +194,23 @@ function compileValue(fc: FieldCondition, field: string, value: SigmaScalar, mod
     const found = requiredRegexLiteral(String(value));
     const lit = found && /^[\x00-\x7f]+$/.test(found) ? found.toLowerCase() : undefined;
     const atoms = lit ? [{ field, op: 'contains' as const, lit }] : null;
-    const re = regexTextTest(fc, value, mods);
-    if (!lit || field === '') return onText(field, opts, true, re, atoms);
-    // Crossing into RE2 costs a string conversion: first check the text it must contain.
+    const re = ruleRegexOf(fc, value, mods);
+    if (field === '') return onText(field, opts, true, re.test, atoms);
     const slot = opts.table.slot(field);
-    const viaList = testOf(onText(field, opts, true, re, atoms));
+    const viaList = testOf(onText(field, opts, true, re.test, atoms));
+    const { minLength, bytes } = re;
+    // Crossing into RE2 costs a string conversion: first the length and the text it must
+    // contain, then the event's one UTF-8 copy of the field, shared by every regex on it.
     return {
       k: 'test',
       field,
       atoms,
       fn: (v) => {
-        const low = v.lower(slot);
-        if (low === null) return viaList(v);
-        return low.includes(lit) && re(v.text(slot)!);
+        const t = v.text(slot);
+        if (t === null) return viaList(v);
+        if (t.length < minLength) return false;
+        if (lit !== undefined && !v.lower(slot)!.includes(lit)) return false;
+        return bytes === null ? re.test(t) : bytes(v.utf8(slot)!);
       },
     };
   }
@@ -221,12 +226,12 @@ function testOf(p: Pred): Test {
   return p.fn;
 }
 
-function regexTextTest(fc: FieldCondition, value: SigmaScalar, mods: ModifierSet): TextTest {
+function ruleRegexOf(fc: FieldCondition, value: SigmaScalar, mods: ModifierSet): RuleRegex {
   const others = fc.modifiers.filter((m) => !['re', 'i', 'm', 's', 'all', 'neq', 'cased'].includes(m));
   if (others.length > 0) fail(fc.where, `'re' cannot be combined with '${others.join("', '")}'`);
   return guard(fc, () => {
     try {
-      return regexTest(String(value), mods.reFlags);
+      return ruleRegex(String(value), mods.reFlags);
     } catch (err) {
       throw new Error(`regular expression /${String(value)}/ is not supported by RE2 (${(err as Error).message})`);
     }

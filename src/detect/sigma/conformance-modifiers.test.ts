@@ -352,6 +352,25 @@ describe('Encoding modifiers (modifiers appendix §Encoding)', () => {
     assert.equal(matches(sel(`Data|utf16le: 'cmd'`), { Data: 'cmd' }), false);
   });
 
+  test('§re on a field: non-ASCII text, a list value, and two regexes on one value agree with RE2 on the text', () => {
+    // The engine hands RE2 the field's UTF-8 bytes once per event; the answers must be the text's.
+    const r = compileRule(sel(`CommandLine|re: 'caf\u00e9.x{2}'`));
+    assert.equal(r({ CommandLine: 'un café xx' }), true);
+    assert.equal(r({ CommandLine: 'un cafe xx' }), false);
+    assert.equal(r({ CommandLine: ['nothing', 'café!xx'] }), true, 'any element of a list');
+    const both = compileRule(sel(`CommandLine|re|all:\n            - '^\u00fc.*z$'\n            - '[0-9]{3}'`));
+    assert.equal(both({ CommandLine: 'übung 123 z' }), true);
+    assert.equal(both({ CommandLine: 'übung 12 z' }), false);
+    const emoji = compileRule(sel(`CommandLine|re: '^.{3}$'`));
+    assert.equal(emoji({ CommandLine: 'a😀b' }), true, 'a character outside the BMP is one character');
+  });
+
+  test('§re: a text shorter than any match is refused without RE2, a long enough one still matches', () => {
+    const r = compileRule(sel(`CommandLine|re: '\\s[a-f0-9]{8}\\s'`));
+    assert.equal(r({ CommandLine: ' abcdef0 ' }), false);
+    assert.equal(r({ CommandLine: ' abcdef01 ' }), true);
+  });
+
   test('§base64: encoding a value with wildcards is rejected (convention: pySigma "Base64 encoding of strings with wildcards is not allowed")', () => {
     assert.match(compileError(sel(`CommandLine|contains|base64: 'whoami'`)), /wildcard/);
   });
@@ -377,6 +396,12 @@ describe('IP modifier (modifiers appendix §IP Modifiers)', () => {
     const r20 = compileRule(sel(`DestinationIp|cidr: 192.168.16.0/20`));
     assert.equal(r20({ DestinationIp: '192.168.31.255' }), true);
     assert.equal(r20({ DestinationIp: '192.168.32.0' }), false);
+  });
+
+  test('§cidr: several networks over several texts, in any order, each answer its own', () => {
+    const r = compileRule(sel(`DestinationIp|cidr:\n            - 10.0.0.0/8\n            - '2001:db8::/32'\n            - 192.168.0.0/16`));
+    const texts = ['10.1.1.1', '8.8.8.8', '2001:db8::5', '192.168.3.4', '2001:db9::', '10.1.1.1', '8.8.8.8'];
+    assert.deepEqual(texts.map((t) => r({ DestinationIp: t })), [true, false, true, true, false, true, false]);
   });
 
   test('§cidr IPv4: /32 is one address and /0 is every IPv4 address', () => {

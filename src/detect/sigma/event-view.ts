@@ -38,6 +38,8 @@ export class EventView {
   private raw: (FieldValue | undefined)[] = [];
   private lowGen: Int32Array = new Int32Array(64);
   private low: (string | null)[] = [];
+  private utf8Gen: Int32Array = new Int32Array(64);
+  private utf8Bytes: (Buffer | null)[] = [];
   private allText: string[] | null = null;
   private allLower: string[] | null = null;
 
@@ -75,6 +77,17 @@ export class EventView {
     return this.low[slot]!;
   }
 
+  /** UTF-8 bytes of the scalar text, cached: what regexes on the field read. */
+  utf8(slot: number): Buffer | null {
+    if (slot >= this.utf8Gen.length) this.grow(slot);
+    if (this.utf8Gen[slot] !== this.gen) {
+      this.utf8Gen[slot] = this.gen;
+      const t = this.text(slot);
+      this.utf8Bytes[slot] = t === null ? null : Buffer.from(t, 'utf8');
+    }
+    return this.utf8Bytes[slot]!;
+  }
+
   /** Every scalar value in the event, nested ones included, as text: what keywords search. */
   texts(): string[] {
     if (this.allText === null) {
@@ -100,6 +113,7 @@ export class EventView {
     };
     this.rawGen = grow(this.rawGen);
     this.lowGen = grow(this.lowGen);
+    this.utf8Gen = grow(this.utf8Gen);
   }
 }
 

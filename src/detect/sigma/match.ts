@@ -1,4 +1,3 @@
-import RE2 from 're2';
 import { ANY, ONE, type SigmaString } from './sigma-string.js';
 
 /**
@@ -102,32 +101,6 @@ function findSegment(t: string, from: number, end: number, seg: Segment): number
   return -1;
 }
 
-/** A regular expression on RE2: linear time whatever the attacker puts in the log. */
-export function regexTest(pattern: string, flags: string): TextTest {
-  const re = new RE2(pattern, flags);
-  return lengthShortcut(pattern, flags) ?? ((t) => re.test(t));
-}
-
-/**
- * `.{1000,}` ("a line of at least 1000 characters") is a length test. RE2 would expand the
- * counted repetition into a thousand-state program and spend milliseconds per event on it.
- */
-function lengthShortcut(pattern: string, flags: string): TextTest | null {
-  const m = /^(\^?)\.\{(\d+),(\d*)\}(\$?)$/.exec(pattern);
-  if (!m || flags.includes('m')) return null;
-  const min = Number(m[2]);
-  const max = m[3] === '' ? Infinity : Number(m[3]);
-  const anchored = m[1] === '^' || m[4] === '$';
-  if (anchored && !(m[1] === '^' && m[4] === '$')) return null;
-  const dotAll = flags.includes('s');
-  return (t) => {
-    // Without `s`, `.` stops at a newline: the run must fit within one line.
-    const runs = dotAll ? [t.length] : t.split('\n').map((line) => line.length);
-    if (anchored) return runs.length === 1 && runs[0]! >= min && runs[0]! <= max;
-    return runs.some((n) => n >= min);
-  };
-}
-
 /** CIDR membership for IPv4 and IPv6 text. */
 export function cidrTest(cidr: string): TextTest {
   const slash = cidr.indexOf('/');
@@ -136,9 +109,24 @@ export function cidrTest(cidr: string): TextTest {
   const bits = slash < 0 ? addr.length * 8 : Number(cidr.slice(slash + 1));
   if (!Number.isInteger(bits) || bits < 0 || bits > addr.length * 8) throw new Error(`'${cidr}' has a bad prefix length`);
   return (t) => {
-    const ip = parseIp(t.trim());
+    const ip = parsedIp(t);
     return ip !== null && ip.length === addr.length && prefixEqual(ip, addr, bits);
   };
+}
+
+/**
+ * The address in a text, remembered for the next call: a rule lists dozens of networks
+ * (`DestinationIp|cidr` with every private range) and each would parse the same text again.
+ */
+let lastIpText: string | null = null;
+let lastIp: Uint8Array | null = null;
+
+function parsedIp(t: string): Uint8Array | null {
+  if (t !== lastIpText) {
+    lastIp = parseIp(t.trim());
+    lastIpText = t;
+  }
+  return lastIp;
 }
 
 function prefixEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
@@ -199,91 +187,4 @@ function parseIpv6(text: string): Uint8Array | null {
     out[i * 2 + 1] = n & 0xff;
   }
   return out;
-}
-
-/**
- * A run of literal text every match of `pattern` must contain, or null when none is
- * certain (top-level alternation, or nothing but classes and groups). Only the top level
- * is read: groups, classes and optional atoms end a run. Used to index regex rules.
- */
-export function requiredRegexLiteral(pattern: string): string | null {
-  const runs: string[] = [];
-  let run = '';
-  const end = (): void => {
-    if (run) runs.push(run);
-    run = '';
-  };
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    const next = pattern[i + 1];
-    if (c === '|') return null;
-    if (c === '(' || c === '[') {
-      end();
-      i = skipGroup(pattern, i);
-      if (i < 0) return null;
-      continue;
-    }
-    if (c === '{') {
-      // A counted repetition `{n}`, `{n,}`, `{n,m}` of the previous atom: not text to find.
-      const close = pattern.indexOf('}', i);
-      if (close > i && /^[0-9]*(,[0-9]*)?$/.test(pattern.slice(i + 1, close))) {
-        end();
-        i = close;
-        continue;
-      }
-    }
-    let literal: string | null = null;
-    if (c === '\\') {
-      const e = next ?? '';
-      i++;
-      literal = /[A-Za-z0-9]/.test(e) ? null : e;
-    } else if (!'.^$*+?{}'.includes(c)) {
-      literal = c;
-    }
-    const q = pattern[i + 1];
-    if (q === '*' || q === '?' || (q === '{' && /^\{0[,}]/.test(pattern.slice(i + 1, i + 4)))) {
-      end(); // the atom may be absent
-      continue;
-    }
-    if (literal === null) {
-      end();
-      continue;
-    }
-    run += literal;
-    if (q === '+' || q === '{') end(); // repeated: what follows is not adjacent for sure
-  }
-  end();
-  let best = '';
-  for (const r of runs) if (r.length > best.length) best = r;
-  return best.length >= 1 ? best : null;
-}
-
-/** Index of the `)` or `]` closing the group or class opened at `start`, or -1. */
-function skipGroup(p: string, start: number): number {
-  let depth = 0;
-  let inClass = false;
-  for (let i = start; i < p.length; i++) {
-    const c = p[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') {
-        inClass = false;
-        if (depth === 0) return i;
-      }
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      continue;
-    }
-    if (c === '(') depth++;
-    else if (c === ')') {
-      depth--;
-      if (depth === 0) return i;
-    }
-  }
-  return -1;
 }
