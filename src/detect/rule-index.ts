@@ -115,7 +115,6 @@ class FieldIndex {
     this.memo.set(raw, items);
     if (items.length > 0) found.addAll(items);
   }
-
 }
 
 const MEMO_MAX_ENTRIES = 8192;
