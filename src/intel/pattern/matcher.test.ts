@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { EventRecord } from '../../core/index.js';
 import { LiveDetector } from '../../detect/index.js';
 import { parseMessage } from '../../ingest/index.js';
-import { IndicatorMatcher, type PatternIndicator } from './matcher.js';
+import { IndicatorMatcher, ipv4Number, type PatternIndicator } from './matcher.js';
 
 const STIX = new URL('../../../../shared/data/stix', import.meta.url).pathname;
 
@@ -48,6 +49,46 @@ describe('STIX indicators on live events', () => {
     const block = apt1.find((i) => i.pattern.includes("'223.166.0.0/15'"))!;
     assert.deepEqual(m.match(ev(cef('src=223.167.1.2 dst=10.0.0.9'))).map((h) => h.ruleId), [`ioc:${block.id}`]);
     assert.deepEqual(m.match(ev(cef('src=223.168.0.1 dst=10.0.0.9'))), []);
+  });
+
+  it('masks addresses for every prefix length, IPv4 and IPv6, and never matches what is not an address', () => {
+    const blocks = new IndicatorMatcher([
+      { id: 'indicator--all', pattern: "[ipv4-addr:value = '0.0.0.0/0']" },
+      { id: 'indicator--host', pattern: "[ipv4-addr:value = '198.51.100.7/32']" },
+      { id: 'indicator--odd', pattern: "[ipv4-addr:value = '203.0.113.128/25']" },
+      { id: 'indicator--v6', pattern: "[ipv6-addr:value = '2001:db8:abcd::/48']" },
+    ]);
+    const ids = (ip: string): string[] => blocks.match(ev({ SourceIp: ip })).map((h) => h.ruleId).sort();
+    assert.deepEqual(ids('198.51.100.7'), ['ioc:indicator--all', 'ioc:indicator--host']);
+    assert.deepEqual(ids('198.51.100.8'), ['ioc:indicator--all']);
+    assert.deepEqual(ids('203.0.113.200'), ['ioc:indicator--all', 'ioc:indicator--odd']);
+    assert.deepEqual(ids('203.0.113.127'), ['ioc:indicator--all']);
+    assert.deepEqual(ids('255.255.255.255'), ['ioc:indicator--all']);
+    assert.deepEqual(ids('2001:db8:abcd:12::1'), ['ioc:indicator--v6']);
+    assert.deepEqual(ids('2001:db8:abce::1'), []);
+    // Zoned or malformed text is not an address of the block.
+    assert.deepEqual(ids('198.51.100.7%eth0'), []);
+    assert.deepEqual(ids('198.51.100.07'), []);
+    assert.deepEqual(ids('198.51.100'), []);
+  });
+
+  it('reads IPv4 text exactly as isIP does', () => {
+    const samples = ['0.0.0.0', '255.255.255.255', '1.2.3.4', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1..2.3', '256.1.1.1', '1.2.3.4 ', '', '.1.2.3', '1.2.3.', '1.2.3.4%x', '1000.1.1.1', '1.2.3.-4', '00.0.0.0', '10.0.0.01'];
+    let x = 12345;
+    const rand = (n: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+    const alphabet = '0123456789....x%';
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 2 === 0) samples.push([rand(300), rand(300), rand(300), rand(300)].map((n) => (rand(10) === 0 ? `0${n}` : String(n))).join('.'));
+      else samples.push(Array.from({ length: 1 + rand(16) }, () => alphabet[rand(alphabet.length)]).join(''));
+    }
+    for (const s of samples) {
+      const n = ipv4Number(s);
+      if (isIP(s) !== 4) {
+        assert.equal(n, -1, s);
+        continue;
+      }
+      assert.equal(n, s.split('.').reduce((acc, p) => acc * 256 + Number(p), 0), s);
+    }
   });
 
   it('matches hashes and domains whatever their case, from Sysmon and DNS events', () => {

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Detection, EventRecord, ItemProblem, Severity } from '../../core/index.js';
 import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
-import { observationOf, type StixObject } from './observe.js';
+import { observeInto, type StixObject } from './observe.js';
 import { canonical, foldsCase } from './canonical.js';
 import { parsePattern } from './parse.js';
 import type { Comparison, Literal, ObjectPath, Observation } from './types.js';
@@ -79,8 +79,11 @@ export class IndicatorMatcher {
    * looked up as it stands, without building a key string per value.
    */
   private readonly exact = new Map<string, ExactPath>();
-  /** `family/prefix length` → masked network → indicators. */
-  private readonly cidr = new Map<string, { family: number; bits: number; nets: Map<string, Compiled[]> }>();
+  /**
+   * `family/prefix length` → masked network → indicators. IPv4 networks are keyed by their
+   * 32-bit number, so an event's address is parsed once and masked with integer arithmetic.
+   */
+  private readonly cidr = new Map<string, CidrTable>();
   private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
   /** Object types some loaded pattern names: the only ones an event is asked for. */
   private readonly types = new Set<string>();
@@ -89,6 +92,7 @@ export class IndicatorMatcher {
   private readonly windowed: Windowed[] = [];
   /** Reused per event (match is not re-entered). */
   private readonly hits = new Hits();
+  private readonly observed = new Map<string, StixObject[]>();
   readonly problems: ItemProblem[] = [];
   private count = 0;
 
@@ -171,9 +175,9 @@ export class IndicatorMatcher {
       const family = isIP(address!);
       const slot = `${family}/${bits}`;
       let table = this.cidr.get(slot);
-      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), nets: new Map() }));
+      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), mask: ipv4Mask(Number(bits)), nets: new Map() }));
       const m = table.nets;
-      const net = masked(address!, Number(bits), family);
+      const net = family === 4 ? (ipv4Number(address!) & table.mask) >>> 0 : masked(address!, Number(bits), family);
       let list = m.get(net);
       if (!list) m.set(net, (list = []));
       list.push(c);
@@ -189,7 +193,7 @@ export class IndicatorMatcher {
   /** The detections an event raises (an EventMatcher for the live detector). */
   match(e: MatchedEvent): Detection[] {
     if (this.count === 0) return NO_DETECTIONS;
-    const observed = observationOf(e.event, this.types, { fileNames: this.fileNames });
+    const observed = observeInto(this.observed, e.event, this.types, this.fileNames ? WITH_FILE_NAMES : HASHES_ONLY);
     if (observed.size === 0 && this.windowed.length === 0) return NO_DETECTIONS;
     // Most events hit nothing: the event's time is read only for a candidate.
     const hits = this.hits.reset(e);
@@ -202,10 +206,14 @@ export class IndicatorMatcher {
       for (const type of ADDRESS_TYPES) {
         for (const o of observed.get(type) ?? []) {
           const address = String(o.value);
-          const family = isIP(address);
+          // IPv4 text is parsed by hand (no regex, no strings): -1 when it is not a plain dotted quad.
+          const v4 = type === 'ipv4-addr' ? ipv4Number(address) : -1;
+          const family = v4 >= 0 ? 4 : type === 'ipv6-addr' ? isIP(address) : 0;
+          if (family === 0) continue;
           for (const t of this.cidr.values()) {
             if (t.family !== family) continue;
-            for (const c of t.nets.get(masked(address, t.bits, family)) ?? []) hits.add(c);
+            const list = t.nets.get(family === 4 ? (v4 & t.mask) >>> 0 : masked(address, t.bits, family));
+            if (list !== undefined) for (const c of list) hits.add(c);
           }
         }
       }
@@ -236,6 +244,8 @@ export class IndicatorMatcher {
 }
 
 const NO_DETECTIONS: Detection[] = [];
+const WITH_FILE_NAMES = { fileNames: true } as const;
+const HASHES_ONLY = { fileNames: false } as const;
 const ADDRESS_TYPES = ['ipv4-addr', 'ipv6-addr'] as const;
 
 interface ExactPath {
@@ -441,6 +451,47 @@ function equalityKeys(c: Comparison): { path: ObjectPath; value: string; cidr: b
     }
   }
   return out;
+}
+
+interface CidrTable {
+  readonly family: number;
+  readonly bits: number;
+  /** IPv4: the network mask as an unsigned 32-bit number. */
+  readonly mask: number;
+  /** IPv4 networks by number, IPv6 ones by `masked` text. */
+  readonly nets: Map<number | string, Compiled[]>;
+}
+
+function ipv4Mask(bits: number): number {
+  return bits <= 0 ? 0 : bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+}
+
+/**
+ * A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 for anything isIP would not
+ * call IPv4 (a part out of range or with a leading zero, too few or many parts, a zone).
+ */
+export function ipv4Number(address: string): number {
+  let out = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      out = out * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return out * 256 + part;
 }
 
 /** An address with its host bits cleared, as text keyed by family (the CIDR table's key). */

@@ -251,8 +251,16 @@ export interface ObserveOptions {
 }
 
 export function observationOf(event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = {}): Observed {
+  return observeInto(new Map<string, StixObject[]>(), event, types, opts);
+}
+
+/**
+ * `observationOf` into a map the caller reuses from event to event (cleared first): the live
+ * matcher reads the objects of one event and lets go of them before the next.
+ */
+export function observeInto(out: Map<string, StixObject[]>, event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = NO_OPTIONS): Observed {
+  out.clear();
   stampRoots(event);
-  const out = new Map<string, StixObject[]>();
   observing = out;
   const want = (t: string): boolean => types === undefined || types.has(t);
   const g = presentGroups;
@@ -269,6 +277,8 @@ export function observationOf(event: EventRecord, types?: ReadonlySet<string>, o
   if ((g & G.traffic) !== 0 && want('network-traffic')) traffic(add, addressObject);
   return out;
 }
+
+const NO_OPTIONS: ObserveOptions = {};
 
 /** The map `observationOf` is filling (one call at a time: it never calls itself). */
 let observing = new Map<string, StixObject[]>();
