@@ -183,13 +183,18 @@ function basename(path: string): string {
 }
 
 function fileObject(name: string | undefined, path: string | undefined, hashes: Readonly<Record<string, string>>): StixObject | null {
-  const hasHashes = hashes !== NO_HASHES && Object.keys(hashes).length > 0;
+  const hasHashes = hashes !== NO_HASHES && hasKeys(hashes);
   const n = name ? name : path ? basename(path) : undefined;
   if (n === undefined && !hasHashes) return null;
   const o: StixObject = { type: 'file' };
   if (n !== undefined) o.name = n;
   if (hasHashes) o.hashes = hashes;
   return o;
+}
+
+function hasKeys(o: Readonly<Record<string, string>>): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function str(v: FieldValue | undefined): string | undefined {
@@ -309,8 +314,9 @@ function files(add: (o: StixObject | null) => void, withProcess: boolean, names:
   const ecsProcess = ecsHashes(field(F.processHash));
   const processHashes = target ? ecsProcess : ecsProcess === NO_HASHES ? sysHashes : { ...ecsProcess, ...sysHashes };
   if (!names && !withProcess && processHashes === NO_HASHES) return;
-  const image = str(field(F.image)) ?? str(field(F.processExecutable));
-  const binary = fileObject(str(field(F.processName)), image, processHashes);
+  // Without names (hash-only patterns, no process objects) the image path is not read at all.
+  const image = names ? (str(field(F.image)) ?? str(field(F.processExecutable))) : undefined;
+  const binary = fileObject(names ? str(field(F.processName)) : undefined, image, processHashes);
   add(binary);
   if (!withProcess) return;
   const commandLine = str(field(F.commandLine)) ?? str(field(F.processCommandLine));
