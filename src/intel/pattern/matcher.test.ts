@@ -95,6 +95,9 @@ describe('STIX indicators on live events', () => {
     const sha = /'([0-9a-f]{64})'/.exec(hash[0]!.pattern)![1]!;
     const sysmon = { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: 'C:\\Users\\x\\Downloads\\invoice.exe', Hashes: `MD5=00000000000000000000000000000000,SHA256=${sha.toUpperCase()},IMPHASH=00` };
     assert.deepEqual(m.match(ev(sysmon)).map((h) => h.ruleId), [`ioc:${hash[0]!.id}`]);
+    // A matcher whose patterns read only hashes builds nameless file objects: the same hit.
+    assert.deepEqual(new IndicatorMatcher(hash).match(ev(sysmon)).map((h) => h.ruleId), [`ioc:${hash[0]!.id}`]);
+    assert.deepEqual(new IndicatorMatcher(hash).match(ev({ ...sysmon, Hashes: 'MD5=00000000000000000000000000000000' })), []);
     const domain = poison.find((i) => i.pattern.startsWith("[domain-name:value = 'www.webserver.dynssl.com'"))!;
     const hits = m.match(ev({ dns: { question: { name: 'WWW.WebServer.DynSSL.com' } } })).map((h) => h.ruleId);
     assert.deepEqual(hits, [`ioc:${domain.id}`]);
