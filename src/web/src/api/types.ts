@@ -348,7 +348,19 @@ export interface LinkedObject {
 }
 
 /** GET /api/v1/intel/sector-alerts: one indicator sighted by several members within the window. */
-/** A vulnerability disclosure at the hub (GET /api/v1/intel/disclosures). */
+/** Where a disclosure is in its life: the server's DisclosureState (src/intel/disclosure/disclosures.ts). */
+export type DisclosureState = 'received' | 'triaged' | 'routed' | 'fixing' | 'fixed' | 'published' | 'rejected' | 'duplicate';
+
+/** One step of a disclosure's history: who did what, when (a recipient's acknowledgement names the member in `note`). */
+export interface DisclosureEvent {
+  readonly at: string;
+  readonly actor: string;
+  /** The state it moved to, or `acknowledged` / `patched`. */
+  readonly kind: string;
+  readonly note: string;
+}
+
+/** A vulnerability disclosure at the hub (GET /api/v1/intel/disclosures, GET …/disclosures/:id). */
 export interface Disclosure {
   readonly id: string;
   readonly number: string;
@@ -361,7 +373,7 @@ export interface Disclosure {
   readonly affected_versions: string;
   readonly cve: string | null;
   readonly cvss: number | null;
-  readonly state: string;
+  readonly state: DisclosureState;
   readonly embargo_until: string | null;
   readonly vendor_contact: string | null;
   readonly recipients: { readonly member: string; readonly acked_at: string | null; readonly patched_at: string | null }[];
@@ -369,7 +381,7 @@ export interface Disclosure {
   readonly stix_id: string | null;
   readonly created_at: string;
   readonly updated_at: string;
-  readonly history: { readonly at: string; readonly actor: string; readonly kind: string; readonly note: string }[];
+  readonly history: DisclosureEvent[];
 }
 
 export interface SectorAlert {
