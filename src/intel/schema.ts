@@ -282,10 +282,21 @@ async function createLedgerTables(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('intel_sector_alerts_indicator').on('intel_sector_alerts').columns(['tenant', 'indicator_id']).execute();
 }
 
+/**
+ * version_text keeps a version as the object writes it, and a valid STIX timestamp may carry
+ * any number of fraction digits (checkStixObject takes up to 64 characters). varchar(40) was
+ * too narrow: PostgreSQL, which enforces the width where SQLite does not, refused the batch.
+ */
+async function widenVersionText(db: Kysely<unknown>): Promise<void> {
+  if (!isPostgres(db)) return;
+  await db.schema.alterTable('stix_objects').alterColumn('version_text', (c) => c.setDataType('varchar(64)')).execute();
+}
+
 /** The intel capability's schema, for `migrate(store, [intelMigrations, …])`. */
 export const intelMigrations: MigrationSet = {
   'intel/0001_hub': { up: createHubTables } satisfies Migration,
   'intel/0002_stix_objects': { up: createObjectTables } satisfies Migration,
   'intel/0003_ledger': { up: createLedgerTables } satisfies Migration,
   ...disclosureMigrations,
+  'intel/0005_version_text_width': { up: widenVersionText } satisfies Migration,
 };

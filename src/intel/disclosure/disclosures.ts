@@ -1,8 +1,8 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, newId, requireRole, type RequestContext } from '../../core/index.js';
 import { appendAudit, type Database, type MigrationSet } from '../../store/index.js';
-import { createCollection, findCollection } from '../hub/collections.js';
-import { principalOf } from '../hub/members.js';
+import { createCollection, findCollection, type IntelCollection } from '../hub/collections.js';
+import { inTransaction, isPostgres, principalOf } from '../hub/members.js';
 import { addObjects } from '../stix/store.js';
 
 /**
@@ -133,7 +133,8 @@ function fromRow(r: DisclosureTable): Disclosure {
   };
 }
 
-const CVE = /^CVE-\d{4}-\d{4,}$/;
+/** At most 40 characters, the width of the cve column (PostgreSQL enforces it). */
+const CVE = /^CVE-\d{4}-\d{4,31}$/;
 
 function text(v: string | undefined, name: string, max: number, required = true): string {
   const t = (v ?? '').trim();
@@ -146,24 +147,27 @@ function text(v: string | undefined, name: string, max: number, required = true)
 export async function fileDisclosure(db: Kysely<Database>, ctx: RequestContext, spec: NewDisclosure, now = new Date()): Promise<Disclosure> {
   requireRole(ctx, 'analyst', 'member-connector');
   const who = await principalOf(db, ctx);
-  if (spec.cve !== undefined && spec.cve !== '' && !CVE.test(spec.cve)) throw new InputError('CVE_INVALID', `'${spec.cve}' is not a CVE id (CVE-YYYY-NNNN)`, 'cve');
+  if (spec.cve !== undefined && spec.cve !== '' && !CVE.test(spec.cve)) throw new InputError('CVE_INVALID', `'${spec.cve.slice(0, 60)}' is not a CVE id (CVE-YYYY-NNNN, at most 40 characters)`, 'cve');
   if (spec.cvss !== undefined && !(spec.cvss >= 0 && spec.cvss <= 10)) throw new InputError('CVSS_INVALID', 'cvss is a base score from 0.0 to 10.0', 'cvss');
   const at = now.toISOString();
   const year = at.slice(0, 4);
-  const d = tbl(db);
-  return d.transaction().execute(async (tx) => {
-    const last = await tx.selectFrom('vuln_disclosures').select('number').where('tenant', '=', ctx.tenant).where('number', 'like', `VD-${year}-%`).orderBy('number', 'desc').executeTakeFirst();
+  const fields = {
+    id: newId(), tenant: ctx.tenant,
+    title: text(spec.title, 'title', 300), description: text(spec.description, 'description', 20_000), reporter: text(spec.reporter, 'reporter', 500),
+    filed_by: who.member ?? ctx.actor.id, vendor: text(spec.vendor, 'vendor', 200), product: text(spec.product, 'product', 200),
+    affected_versions: text(spec.affectedVersions, 'affected_versions', 500, false), cve: spec.cve || null, cvss: spec.cvss ?? null, state: 'received',
+    embargo_until: null, vendor_contact: null, recipients: '[]', fixed_version: null, stix_id: null,
+    history: JSON.stringify([{ at, actor: ctx.actor.id, kind: 'received', note: '' }]), created_at: at, updated_at: at,
+  };
+  return inTransaction(db, async (tx) => {
+    // Two filings at once must not both take the next number. SQLite's one writer queues
+    // them; PostgreSQL runs them side by side, so they queue here, per tenant and year.
+    if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['lianfang.disclosures', ctx.tenant, year])}, 0))`.execute(tx);
+    const last = await tbl(tx).selectFrom('vuln_disclosures').select('number').where('tenant', '=', ctx.tenant).where('number', 'like', `VD-${year}-%`).orderBy('number', 'desc').executeTakeFirst();
     const seq = last ? Number(last.number.slice(8)) + 1 : 1;
-    const row: DisclosureTable = {
-      id: newId(), tenant: ctx.tenant, number: `VD-${year}-${String(seq).padStart(4, '0')}`,
-      title: text(spec.title, 'title', 300), description: text(spec.description, 'description', 20_000), reporter: text(spec.reporter, 'reporter', 500),
-      filed_by: who.member ?? ctx.actor.id, vendor: text(spec.vendor, 'vendor', 200), product: text(spec.product, 'product', 200),
-      affected_versions: text(spec.affectedVersions, 'affected_versions', 500, false), cve: spec.cve || null, cvss: spec.cvss ?? null, state: 'received',
-      embargo_until: null, vendor_contact: null, recipients: '[]', fixed_version: null, stix_id: null,
-      history: JSON.stringify([{ at, actor: ctx.actor.id, kind: 'received', note: '' }]), created_at: at, updated_at: at,
-    };
-    await tx.insertInto('vuln_disclosures').values(row).execute();
-    await appendAudit(tx as unknown as Kysely<Database>, ctx, { action: 'intel.disclosure.file', target: `disclosure:${row.id}`, detail: { number: row.number } }, now);
+    const row: DisclosureTable = { ...fields, number: `VD-${year}-${String(seq).padStart(4, '0')}` };
+    await tbl(tx).insertInto('vuln_disclosures').values(row).execute();
+    await appendAudit(tx, ctx, { action: 'intel.disclosure.file', target: `disclosure:${row.id}`, detail: { number: row.number } }, now);
     return fromRow(row);
   });
 }
@@ -181,9 +185,21 @@ export async function listDisclosures(db: Kysely<Database>, ctx: RequestContext)
 }
 
 export async function getDisclosure(db: Kysely<Database>, ctx: RequestContext, id: string): Promise<Disclosure> {
+  return readDisclosure(db, ctx, id, false);
+}
+
+/**
+ * One disclosure; with `lock`, inside a transaction, its row stays locked until the caller
+ * commits, so two changes at once (two members acknowledging) apply one after the other
+ * instead of the second overwriting the first's recipients and history. SQLite's one writer
+ * serialises transactions already; PostgreSQL needs the row lock.
+ */
+async function readDisclosure(db: Kysely<Database>, ctx: RequestContext, id: string, lock: boolean): Promise<Disclosure> {
   const who = await principalOf(db, ctx);
   const staff = who.staff || ctx.actor.roles.includes('auditor') || ctx.actor.roles.includes('supervisor');
-  const row = await tbl(db).selectFrom('vuln_disclosures').selectAll().where('tenant', '=', ctx.tenant).where('id', '=', id).executeTakeFirst();
+  let q = tbl(db).selectFrom('vuln_disclosures').selectAll().where('tenant', '=', ctx.tenant).where('id', '=', id);
+  if (lock && isPostgres(db)) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
   const d = row ? fromRow(row) : undefined;
   if (!d || !visibleTo(d, staff, who.member, ctx.actor.id)) throw new NotFoundError('DISCLOSURE_NOT_FOUND', `no disclosure ${id} that you may see`);
   return d;
@@ -202,7 +218,11 @@ export interface DisclosureChange {
 /** Moves a disclosure along its lifecycle (hub staff only). */
 export async function changeDisclosure(db: Kysely<Database>, ctx: RequestContext, id: string, change: DisclosureChange, now = new Date()): Promise<Disclosure> {
   requireRole(ctx, 'analyst');
-  const d = await getDisclosure(db, ctx, id);
+  return inTransaction(db, (tx) => applyChange(tx, ctx, id, change, now));
+}
+
+async function applyChange(db: Kysely<Database>, ctx: RequestContext, id: string, change: DisclosureChange, now: Date): Promise<Disclosure> {
+  const d = await readDisclosure(db, ctx, id, true);
   if (!DISCLOSURE_TRANSITIONS[d.state].includes(change.to)) {
     throw new ConflictError('DISCLOSURE_TRANSITION', `${d.number} is ${d.state}; it can go to ${DISCLOSURE_TRANSITIONS[d.state].join(', ') || 'nothing (closed)'}, not ${change.to}`);
   }
@@ -217,7 +237,7 @@ export async function changeDisclosure(db: Kysely<Database>, ctx: RequestContext
   }
   if (change.to === 'fixed') {
     if (!change.fixedVersion) throw new InputError('FIXED_VERSION_MISSING', 'say which version fixes it (fixed_version)', 'fixed_version');
-    set.fixed_version = change.fixedVersion;
+    set.fixed_version = text(change.fixedVersion, 'fixed_version', 200);
   }
   if (change.to === 'published') throw new ConflictError('DISCLOSURE_PUBLISH', 'publication happens when the embargo ends (publishDue), not by hand');
   set.history = JSON.stringify([...d.history, { at, actor: ctx.actor.id, kind: change.to, note: change.note ?? '' }]);
@@ -228,8 +248,12 @@ export async function changeDisclosure(db: Kysely<Database>, ctx: RequestContext
 
 /** A routed member acknowledges the report, and later says it has patched. */
 export async function acknowledgeDisclosure(db: Kysely<Database>, ctx: RequestContext, id: string, patched: boolean, now = new Date()): Promise<Disclosure> {
+  return inTransaction(db, (tx) => acknowledge(tx, ctx, id, patched, now));
+}
+
+async function acknowledge(db: Kysely<Database>, ctx: RequestContext, id: string, patched: boolean, now: Date): Promise<Disclosure> {
   const who = await principalOf(db, ctx);
-  const d = await getDisclosure(db, ctx, id);
+  const d = await readDisclosure(db, ctx, id, true);
   if (who.member === null || !d.recipients.some((r) => r.member === who.member)) throw new NotAllowedError('NOT_A_RECIPIENT', `${d.number} was not routed to you`);
   const at = now.toISOString();
   const recipients = d.recipients.map((r) => (r.member === who.member ? { ...r, ackedAt: r.ackedAt ?? at, patchedAt: patched ? (r.patchedAt ?? at) : r.patchedAt } : r));
@@ -240,37 +264,64 @@ export async function acknowledgeDisclosure(db: Kysely<Database>, ctx: RequestCo
 
 export const VULNERABILITY_COLLECTION_ALIAS = 'vulnerabilities';
 
+const PUBLISHABLE: readonly DisclosureState[] = ['routed', 'fixing', 'fixed'];
+
 /**
  * Publishes every routed disclosure whose embargo has ended as a STIX 2.1 vulnerability in
  * the 'vulnerabilities' collection (readable by every member), whatever its fix state: a
- * deadline that moves whenever a vendor is slow protects no one.
+ * deadline that moves whenever a vendor is slow protects no one. Each server runs this on a
+ * timer; when several share one PostgreSQL database, each disclosure is still published once.
  */
 export async function publishDue(db: Kysely<Database>, tenant: string, now = new Date()): Promise<Disclosure[]> {
-  const due = (await tbl(db).selectFrom('vuln_disclosures').selectAll().where('tenant', '=', tenant).where('state', 'in', ['routed', 'fixing', 'fixed'])
-    .where('embargo_until', '<=', now.toISOString()).execute()).map(fromRow);
+  const due = await tbl(db).selectFrom('vuln_disclosures').select('id').where('tenant', '=', tenant).where('state', 'in', [...PUBLISHABLE])
+    .where('embargo_until', '<=', now.toISOString()).orderBy('number').execute();
   if (due.length === 0) return [];
   const ctx: RequestContext = { actor: { id: 'system:embargo', kind: 'system', roles: ['admin'] }, tenant };
-  const collection = (await findCollection(db, tenant, VULNERABILITY_COLLECTION_ALIAS))
-    ?? (await createCollection(db, ctx, { title: 'Vulnerabilities disclosed to the sector', alias: VULNERABILITY_COLLECTION_ALIAS, readers: ['*'], writers: [] }, now));
-  const at = now.toISOString();
+  const collection = await vulnerabilityCollection(db, ctx, now);
   const out: Disclosure[] = [];
-  for (const d of due) {
-    const stixId = `vulnerability--${newId()}`;
-    const vulnerability = {
-      type: 'vulnerability', spec_version: '2.1', id: stixId, created: at, modified: at, name: d.cve ?? d.number,
-      description: `${d.title}\n\n${d.description}\n\nAffected: ${d.vendor} ${d.product} ${d.affectedVersions}`.trim() + (d.fixedVersion ? `\nFixed in: ${d.fixedVersion}` : '\nNo fix was available when the embargo ended.'),
-      external_references: [
-        ...(d.cve ? [{ source_name: 'cve', external_id: d.cve }] : []),
-        { source_name: 'lianfang-disclosure', external_id: d.number, description: `reported by ${d.reporter}` },
-      ],
-      ...(d.cvss !== null ? { x_lianfang_cvss_base_score: d.cvss } : {}),
-    };
-    const r = await addObjects(db, tenant, collection, [vulnerability], { postedBy: '' });
-    if (r.failures.length > 0) throw new InputError('DISCLOSURE_STIX', `${d.number} did not make a valid STIX vulnerability: ${r.failures[0]!.message}`);
-    const history = [...d.history, { at, actor: ctx.actor.id, kind: 'published', note: stixId }];
-    await tbl(db).updateTable('vuln_disclosures').set({ state: 'published', stix_id: stixId, history: JSON.stringify(history), updated_at: at }).where('id', '=', d.id).execute();
-    await appendAudit(db, ctx, { action: 'intel.disclosure.published', target: `disclosure:${d.id}`, detail: { stix: stixId } }, now);
-    out.push({ ...d, state: 'published', stixId, updatedAt: at, history });
+  for (const { id } of due) {
+    const d = await inTransaction(db, (tx) => publishOne(tx, ctx, id, collection, now));
+    if (d) out.push(d);
   }
   return out;
+}
+
+/** The collection published vulnerabilities go to, made once even when two publishers start together. */
+async function vulnerabilityCollection(db: Kysely<Database>, ctx: RequestContext, now: Date): Promise<IntelCollection> {
+  const found = await findCollection(db, ctx.tenant, VULNERABILITY_COLLECTION_ALIAS);
+  if (found) return found;
+  return inTransaction(db, async (tx) => {
+    if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['lianfang.disclosures.collection', ctx.tenant])}, 0))`.execute(tx);
+    return (await findCollection(tx, ctx.tenant, VULNERABILITY_COLLECTION_ALIAS))
+      ?? (await createCollection(tx, ctx, { title: 'Vulnerabilities disclosed to the sector', alias: VULNERABILITY_COLLECTION_ALIAS, readers: ['*'], writers: [] }, now));
+  });
+}
+
+/**
+ * Publishes one disclosure, in the caller's transaction: its row is read again, locked, and
+ * only while still publishable, so a publisher that lost the race finds nothing to do.
+ */
+async function publishOne(db: Kysely<Database>, ctx: RequestContext, id: string, collection: IntelCollection, now: Date): Promise<Disclosure | undefined> {
+  let q = tbl(db).selectFrom('vuln_disclosures').selectAll().where('tenant', '=', ctx.tenant).where('id', '=', id).where('state', 'in', [...PUBLISHABLE]);
+  if (isPostgres(db)) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row) return undefined;
+  const d = fromRow(row);
+  const at = now.toISOString();
+  const stixId = `vulnerability--${newId()}`;
+  const vulnerability = {
+    type: 'vulnerability', spec_version: '2.1', id: stixId, created: at, modified: at, name: d.cve ?? d.number,
+    description: `${d.title}\n\n${d.description}\n\nAffected: ${d.vendor} ${d.product} ${d.affectedVersions}`.trim() + (d.fixedVersion ? `\nFixed in: ${d.fixedVersion}` : '\nNo fix was available when the embargo ended.'),
+    external_references: [
+      ...(d.cve ? [{ source_name: 'cve', external_id: d.cve }] : []),
+      { source_name: 'lianfang-disclosure', external_id: d.number, description: `reported by ${d.reporter}` },
+    ],
+    ...(d.cvss !== null ? { x_lianfang_cvss_base_score: d.cvss } : {}),
+  };
+  const r = await addObjects(db, ctx.tenant, collection, [vulnerability], { postedBy: '' });
+  if (r.failures.length > 0) throw new InputError('DISCLOSURE_STIX', `${d.number} did not make a valid STIX vulnerability: ${r.failures[0]!.message}`);
+  const history = [...d.history, { at, actor: ctx.actor.id, kind: 'published', note: stixId }];
+  await tbl(db).updateTable('vuln_disclosures').set({ state: 'published', stix_id: stixId, history: JSON.stringify(history), updated_at: at }).where('id', '=', d.id).execute();
+  await appendAudit(db, ctx, { action: 'intel.disclosure.published', target: `disclosure:${d.id}`, detail: { stix: stixId } }, now);
+  return { ...d, state: 'published', stixId, updatedAt: at, history };
 }

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { InputError, NotFoundError, newId, requireRole, type RequestContext } from '../../core/index.js';
 import { appendAudit, type Database } from '../../store/index.js';
 import type { CollectionTable } from '../schema.js';
-import { intelDb, type IntelPrincipal } from './members.js';
+import { inTransaction, intelDb, type IntelPrincipal } from './members.js';
 
 /** A TAXII collection and who may read and write it. */
 export interface IntelCollection {
@@ -53,12 +53,12 @@ export async function createCollection(db: Kysely<Database>, ctx: RequestContext
     id: spec.id ?? newId(), title, description: spec.description ?? '', alias: spec.alias ?? null,
     readers: [...new Set(spec.readers ?? [])], writers: [...new Set(spec.writers ?? [])], anonymous: spec.anonymous ?? false, createdAt: now.toISOString(),
   };
-  await intelDb(db).transaction().execute(async (tx) => {
-    await tx.insertInto('taxii_collections').values({
+  await inTransaction(db, async (tx) => {
+    await intelDb(tx).insertInto('taxii_collections').values({
       id: c.id, tenant: ctx.tenant, title: c.title, description: c.description, alias: c.alias,
       readers: JSON.stringify(c.readers), writers: JSON.stringify(c.writers), anonymous: c.anonymous ? 1 : 0, created_at: c.createdAt,
     }).execute();
-    await appendAudit(tx as unknown as Kysely<Database>, ctx, { action: 'intel.collection.create', target: `collection:${c.id}`, detail: { title: c.title, readers: c.readers, writers: c.writers } }, now);
+    await appendAudit(tx, ctx, { action: 'intel.collection.create', target: `collection:${c.id}`, detail: { title: c.title, readers: c.readers, writers: c.writers } }, now);
   });
   return c;
 }

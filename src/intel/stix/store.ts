@@ -2,7 +2,7 @@ import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { InputError, NotAllowedError, NotFoundError, type Clock } from '../../core/index.js';
 import type { Database } from '../../store/index.js';
 import type { IntelCollection } from '../hub/collections.js';
-import { intelDb, membersByIdentity, type IntelPrincipal } from '../hub/members.js';
+import { inTransaction, intelDb, membersByIdentity, type IntelPrincipal } from '../hub/members.js';
 import type { IntelTables, StixObjectTable } from '../schema.js';
 import { ANONYMOUS_PROPERTY, audienceOf, tlpOf } from './tlp.js';
 import { nextDateAdded, timestampKey } from './time.js';
@@ -80,7 +80,8 @@ const INSERT_CHUNK = 200;
  * Stores a batch of STIX objects in a collection: each is validated on its own (an invalid
  * object is a failure naming the property; the rest still load), versioned by `modified`
  * (a version already stored is a success, not a second copy), and given the audience its
- * TLP and sharing properties allow. One transaction per call: a crash stores all or none.
+ * TLP and sharing properties allow. One transaction per call (the caller's, when `db` is
+ * one): a crash stores all or none.
  */
 export async function addObjects(db: Kysely<Database>, tenant: string, collection: IntelCollection, objects: readonly unknown[], opts: AddOptions): Promise<AddOutcome> {
   const successes: StatusDetail[] = [];
@@ -112,7 +113,8 @@ export async function addObjects(db: Kysely<Database>, tenant: string, collectio
     pending.push({ id, type: String(o['type']), specVersion: typeof o['spec_version'] === 'string' ? o['spec_version'] : '2.1', versionText, version: version ?? '', obj: o });
   });
 
-  await intelDb(db).transaction().execute(async (tx) => {
+  await inTransaction(db, async (t) => {
+    const tx = intelDb(t);
     // Versions already stored are acknowledged, not added again (TAXII: idempotent POST).
     const existing = new Set<string>();
     const ids = [...new Set(pending.map((p) => p.id))];

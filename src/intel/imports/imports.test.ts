@@ -1,0 +1,4 @@
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import { importsSuite } from './imports.suite.js';
+
+importsSuite('SQLite', () => openSqliteStore(':memory:'));
