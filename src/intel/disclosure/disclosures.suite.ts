@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LianfangError, systemContext, type RequestContext } from '../../core/index.js';
 import { ALL_MIGRATIONS } from '../../server/index.js';
-import { migrate, verifyAudit, type Store } from '../../store/index.js';
+import { listAudit, migrate, verifyAudit, type Store } from '../../store/index.js';
 import {
   acknowledgeDisclosure, addMember, changeDisclosure, fileDisclosure, findCollection, getDisclosure, listCollections, listDisclosures, publishDue, queryObjects,
   VULNERABILITY_COLLECTION_ALIAS,
@@ -57,6 +57,12 @@ describe(`vulnerability disclosure intake: filed, triaged, routed, patched, publ
     assert.equal(b.ackedAt, '2026-11-02T00:00:00.000Z');
     assert.equal(b.patchedAt, '2026-11-05T00:00:00.000Z');
     assert.equal(patched.recipients.find((r) => r.member === 'bank-c')!.patchedAt, null);
+    // Members' answers are in the audit trail too, like every staff move.
+    const audit = await listAudit(store.db, { target: `disclosure:${filed.id}` });
+    assert.deepEqual(audit.filter((a) => a.action === 'intel.disclosure.acknowledged' || a.action === 'intel.disclosure.patched').map((a) => [a.action, a.actor]).reverse(), [
+      ['intel.disclosure.acknowledged', 'member:bank-b'],
+      ['intel.disclosure.patched', 'member:bank-b'],
+    ]);
 
     await changeDisclosure(store.db, staff, filed.id, { to: 'fixed', fixedVersion: '4.2.1' });
     await rejects(changeDisclosure(store.db, staff, filed.id, { to: 'published' }), 'DISCLOSURE_PUBLISH');

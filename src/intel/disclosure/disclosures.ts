@@ -258,7 +258,8 @@ async function acknowledge(db: Kysely<Database>, ctx: RequestContext, id: string
   const at = now.toISOString();
   const recipients = d.recipients.map((r) => (r.member === who.member ? { ...r, ackedAt: r.ackedAt ?? at, patchedAt: patched ? (r.patchedAt ?? at) : r.patchedAt } : r));
   const history = [...d.history, { at, actor: ctx.actor.id, kind: patched ? 'patched' : 'acknowledged', note: who.member }];
-  await tbl(db).updateTable('vuln_disclosures').set({ recipients: JSON.stringify(recipients), history: JSON.stringify(history), updated_at: at }).where('id', '=', id).execute();
+  await tbl(db).updateTable('vuln_disclosures').set({ recipients: JSON.stringify(recipients), history: JSON.stringify(history), updated_at: at }).where('id', '=', id).where('tenant', '=', ctx.tenant).execute();
+  await appendAudit(db, ctx, { action: `intel.disclosure.${patched ? 'patched' : 'acknowledged'}`, target: `disclosure:${id}`, detail: { member: who.member } }, now);
   return getDisclosure(db, ctx, id);
 }
 
