@@ -92,6 +92,24 @@ describe(`the hub ledger: correlation, sector alerts, ageing, credit (${label})`
     await assert.rejects(setSectorAlertStatus(store.db, tenant, 'no-such-alert', 'closed'), /no sector alert/);
   });
 
+  it('compares sighting times as instants, whatever fraction of a second they are written with', async () => {
+    const c2 = indicator("[domain-name:value = 'edge.example.net']");
+    await post('bank-a', [c2]);
+    const id = String(c2['id']);
+    const seenAt = (t: string): Json => sighting(id, '2026-11-21T12:00:00.000Z', 1, { first_seen: t, last_seen: t });
+    // Now is half a second past noon, so the 24 h window opens at 2026-11-20T12:00:00.500Z.
+    // A sighting written '2026-11-20T12:00:00Z' is half a second before it; compared as text
+    // it sorted after ('Z' > '.') and counted.
+    const later = new Date('2026-11-21T12:00:00.500Z');
+    assert.deepEqual(await post('bank-b', [seenAt('2026-11-20T12:00:00Z')], later), []);
+    assert.deepEqual(await post('bank-c', [seenAt('2026-11-21T11:00:00Z')], later), [], "bank-b's sighting is outside the window");
+    const raised = await post('bank-d', [seenAt('2026-11-21T11:30:00.123456Z')], later);
+    assert.equal(raised.length, 1);
+    assert.deepEqual(raised[0]!.members, ['bank-c', 'bank-d']);
+    assert.equal(raised[0]!.firstSeen, '2026-11-21T11:00:00.000Z');
+    assert.equal(raised[0]!.lastSeen, '2026-11-21T11:30:00.123Z');
+  });
+
   it('correlates a value across members, indicators and reports, and caps common values', async () => {
     const a = indicator("[domain-name:value = 'pay-update.example-bank.com']");
     const b = indicator("[domain-name:value = 'PAY-UPDATE.example-bank.com'] OR [ipv4-addr:value = '192.0.2.200']");

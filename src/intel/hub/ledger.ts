@@ -97,6 +97,16 @@ function falsePositiveRefs(o: Readonly<Record<string, unknown>>): string[] {
  * when enough distinct members sighted one indicator within the window. Returns the sector
  * alerts raised or widened.
  */
+/**
+ * A STIX timestamp as the ledger stores it: `toISOString`'s fixed form, so that times compare
+ * as text (`…:00Z` sorts after `…:00.500Z`, which is later) and always fit the column.
+ */
+function instant(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
 export async function recordIntel(db: Kysely<Database>, tenant: string, member: string, added: readonly AddedVersion[], opts: LedgerOptions = {}): Promise<SectorAlert[]> {
   if (added.length === 0) return [];
   const now = opts.now ?? new Date();
@@ -109,10 +119,10 @@ export async function recordIntel(db: Kysely<Database>, tenant: string, member: 
     if (a.type === 'indicator' && typeof o['pattern'] === 'string' && o['pattern_type'] === 'stix') {
       for (const v of valuesOfPattern(o['pattern'])) values.push({ tenant, value_key: v, object_id: a.id, member, kind: 'indicator', first_at: a.dateAdded });
     } else if (a.type === 'sighting' && typeof o['sighting_of_ref'] === 'string' && o['sighting_of_ref'].startsWith('indicator--')) {
-      const seen = typeof o['last_seen'] === 'string' ? o['last_seen'] : typeof o['first_seen'] === 'string' ? o['first_seen'] : at;
+      const seen = instant(o['last_seen']) ?? instant(o['first_seen']) ?? at;
       sightings.push({
         tenant, sighting_id: a.id, indicator_id: o['sighting_of_ref'], member, count: typeof o['count'] === 'number' ? o['count'] : 1,
-        first_seen: typeof o['first_seen'] === 'string' ? o['first_seen'] : seen, last_seen: seen, received_at: at,
+        first_seen: instant(o['first_seen']) ?? seen, last_seen: seen, received_at: at,
         false_positive: o['x_lianfang_false_positive'] === true ? 1 : 0,
       });
     } else {
