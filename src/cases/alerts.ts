@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { ConflictError, InputError, NotFoundError, newId, requireRole, type Detection, type RequestContext, type Severity } from '../core/index.js';
-import { appendAudit, type Database } from '../store/index.js';
+import { appendAudit, lockUntilCommit, type Database } from '../store/index.js';
 import { longText, plainText } from './case-common.js';
 import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
 import { alertFromRow, checkedList, checkedTime, clockOf, inTransaction, isPostgres, observableToJson, tables, type CasesDeps, type CasesDb } from './db.js';
@@ -264,13 +264,12 @@ export async function recordDetections(
     g.items.push({ d, ms: eventMs(d, now) });
   }
   const t = tables(db);
-  const pg = isPostgres(db);
   const result: { created: Alert[]; updated: Alert[] } = { created: [], updated: [] };
   // Sorted, so two workers lock overlapping groups in the same order and cannot deadlock.
   for (const id of [...groups.keys()].sort()) {
     const { key, items } = groups.get(id)!;
     // Two scale-out workers must not both open an alert for one group: serialise per group.
-    if (pg) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['lianfang.alerts', ctx.tenant, id])}, 0))`.execute(db);
+    await lockUntilCommit(db, ['lianfang.alerts', ctx.tenant, id]);
     items.sort((x, y) => x.ms - y.ms);
     const working = await loadCandidates(t, ctx.tenant, key, items[0]!.ms - windowMs, items[items.length - 1]!.ms + windowMs);
     for (const { d, ms } of items) {

@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { InputError, systemClock, type Clock } from '../core/index.js';
 import type { Database } from '../store/index.js';
 import type { AlertTable, CaseTable, CasesTables } from './schema.js';
@@ -17,14 +17,7 @@ export function clockOf(deps: CasesDeps): Clock {
   return deps.clock ?? systemClock;
 }
 
-export function isPostgres(db: { getExecutor(): { readonly adapter: unknown } }): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
-/** Runs `fn` in a transaction, joining the caller's when `db` already is one. */
-export async function inTransaction<T>(db: Kysely<Database>, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
-}
+export { inTransaction, isPostgres } from '../store/index.js';
 
 export function tables(db: Kysely<Database>): CasesDb {
   return db.withTables<CasesTables>();

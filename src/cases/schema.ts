@@ -1,5 +1,5 @@
-import { PostgresAdapter, type ColumnType, type Kysely, type Migration } from 'kysely';
-import type { MigrationSet } from '../store/index.js';
+import type { ColumnType, Kysely, Migration } from 'kysely';
+import { isPostgres, type MigrationSet } from '../store/index.js';
 
 /**
  * The cases capability's tables. Timestamps are ISO 8601 text, JSON is text, booleans are
@@ -151,7 +151,6 @@ export interface CaseHistoryTable {
   rev: number;
 }
 
-const isPostgres = (db: Kysely<unknown>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
 const TEXT_TS = 'varchar(40)';
 

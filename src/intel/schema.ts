@@ -1,5 +1,5 @@
-import { PostgresAdapter, type ColumnType, type Kysely, type Migration } from 'kysely';
-import type { MigrationSet } from '../store/index.js';
+import type { ColumnType, Kysely, Migration } from 'kysely';
+import { isPostgres, type MigrationSet } from '../store/index.js';
 import { disclosureMigrations } from './disclosure/disclosures.js';
 
 /**
@@ -151,7 +151,6 @@ export interface SyncTable {
   updated_at: string;
 }
 
-const isPostgres = (db: Kysely<unknown>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 const TS = 'varchar(40)';
 
 async function createHubTables(db: Kysely<unknown>): Promise<void> {

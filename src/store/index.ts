@@ -5,6 +5,7 @@ import type { Database } from './schema.js';
 
 export type { Database, MetaTable, SigmaRuleTable, AuditTable } from './schema.js';
 export { appendAudit, listAudit, verifyAudit, type AuditEntry, type AuditRecord, type AuditVerdict } from './audit.js';
+export { inTransaction, isPostgres, lockUntilCommit } from './transactions.js';
 
 /**
  * The storage port: a typed query builder over one of our two real databases. Domain code

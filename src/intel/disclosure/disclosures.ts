@@ -1,8 +1,8 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import { ConflictError, InputError, NotAllowedError, NotFoundError, newId, requireRole, type RequestContext } from '../../core/index.js';
-import { appendAudit, type Database, type MigrationSet } from '../../store/index.js';
+import { appendAudit, inTransaction, isPostgres, lockUntilCommit, type Database, type MigrationSet } from '../../store/index.js';
 import { createCollection, findCollection, type IntelCollection } from '../hub/collections.js';
-import { inTransaction, isPostgres, principalOf } from '../hub/members.js';
+import { principalOf } from '../hub/members.js';
 import { addObjects } from '../stix/store.js';
 
 /**
@@ -162,7 +162,7 @@ export async function fileDisclosure(db: Kysely<Database>, ctx: RequestContext, 
   return inTransaction(db, async (tx) => {
     // Two filings at once must not both take the next number. SQLite's one writer queues
     // them; PostgreSQL runs them side by side, so they queue here, per tenant and year.
-    if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['lianfang.disclosures', ctx.tenant, year])}, 0))`.execute(tx);
+    await lockUntilCommit(tx, ['lianfang.disclosures', ctx.tenant, year]);
     const last = await tbl(tx).selectFrom('vuln_disclosures').select('number').where('tenant', '=', ctx.tenant).where('number', 'like', `VD-${year}-%`).orderBy('number', 'desc').executeTakeFirst();
     const seq = last ? Number(last.number.slice(8)) + 1 : 1;
     const row: DisclosureTable = { ...fields, number: `VD-${year}-${String(seq).padStart(4, '0')}` };
@@ -292,7 +292,7 @@ async function vulnerabilityCollection(db: Kysely<Database>, ctx: RequestContext
   const found = await findCollection(db, ctx.tenant, VULNERABILITY_COLLECTION_ALIAS);
   if (found) return found;
   return inTransaction(db, async (tx) => {
-    if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['lianfang.disclosures.collection', ctx.tenant])}, 0))`.execute(tx);
+    await lockUntilCommit(tx, ['lianfang.disclosures.collection', ctx.tenant]);
     return (await findCollection(tx, ctx.tenant, VULNERABILITY_COLLECTION_ALIAS))
       ?? (await createCollection(tx, ctx, { title: 'Vulnerabilities disclosed to the sector', alias: VULNERABILITY_COLLECTION_ALIAS, readers: ['*'], writers: [] }, now));
   });

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { InputError, NotFoundError, newId, requireRole, type RequestContext } from '../../core/index.js';
-import { appendAudit, type Database } from '../../store/index.js';
+import { appendAudit, inTransaction, type Database } from '../../store/index.js';
 import type { CollectionTable } from '../schema.js';
-import { inTransaction, intelDb, type IntelPrincipal } from './members.js';
+import { intelDb, type IntelPrincipal } from './members.js';
 
 /** A TAXII collection and who may read and write it. */
 export interface IntelCollection {

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { ConflictError, InputError, newId, requireRole, type RequestContext } from '../../core/index.js';
 import { appendAudit, type Database } from '../../store/index.js';
 import type { IntelTables } from '../schema.js';
@@ -8,15 +8,6 @@ export type IntelDb = Kysely<Database & IntelTables>;
 
 export function intelDb(db: Kysely<Database>): IntelDb {
   return db.withTables<IntelTables>();
-}
-
-export function isPostgres(db: { getExecutor(): { readonly adapter: unknown } }): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
-/** Runs `fn` in a transaction, joining the caller's when `db` already is one. */
-export async function inTransaction<T>(db: Kysely<Database>, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 /** Who is asking, as the intel store sees it. */

@@ -1,8 +1,8 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { InputError, NotAllowedError, NotFoundError, type Clock } from '../../core/index.js';
-import type { Database } from '../../store/index.js';
+import { inTransaction, type Database } from '../../store/index.js';
 import type { IntelCollection } from '../hub/collections.js';
-import { inTransaction, intelDb, membersByIdentity, type IntelPrincipal } from '../hub/members.js';
+import { intelDb, membersByIdentity, type IntelPrincipal } from '../hub/members.js';
 import type { IntelTables, StixObjectTable } from '../schema.js';
 import { ANONYMOUS_PROPERTY, audienceOf, tlpOf } from './tlp.js';
 import { nextDateAdded, timestampKey } from './time.js';
