@@ -110,7 +110,14 @@ export class ShardedStore implements BlobStore {
     }
     const shards = [...data, ...(await Promise.all(this.sites.slice(this.k).map(fetch)))];
     if (shards.every((x) => x === null) && problems.length === 0) return { pack: null, problems };
-    const decoded = decodePackDetailed(shards, { packId });
+    let decoded;
+    try {
+      decoded = decodePackDetailed(shards, { packId });
+    } catch (err) {
+      // Fewer than k good shards: say which sites failed, not which input positions.
+      if (err instanceof InputError) throw new InputError(err.code, err.message.replace(/position (\d+)/g, (_, i: string) => `site "${this.siteOfPosition(`position ${i}`)}"`), name);
+      throw err;
+    }
     for (const p of decoded.skipped) problems.push({ where: `${this.siteOfPosition(p.where)}:${name}`, reason: p.reason });
     return { pack: decoded.pack, problems };
   }
@@ -161,18 +168,40 @@ export class ShardedStore implements BlobStore {
   }
 
   /** Per site: are the shards of this pack there and intact? (for "can we lose site X?") */
-  async checkPack(name: string): Promise<Array<{ site: string; ok: boolean; reason?: string }>> {
-    return Promise.all(
-      this.sites.map(async (s) => {
+  /**
+   * Each site's shard of a pack, checked against its own hashes; with `parity`, also against
+   * the pack rebuilt from the others: every shard is recomputed from k good ones and compared,
+   * so a shard whose hashes were rewritten to match wrong bytes is caught too.
+   */
+  async checkPack(name: string, opts: { parity?: boolean } = {}): Promise<Array<{ site: string; ok: boolean; reason?: string }>> {
+    const shards: Array<Uint8Array | null> = [];
+    const verdicts = await Promise.all(
+      this.sites.map(async (s, i) => {
+        shards[i] = null;
         try {
           const shard = await s.store.get(name);
           if (shard === null) return { site: s.name, ok: false, reason: 'missing' };
+          shards[i] = shard;
           const v = verifyShard(shard);
           return v.ok ? { site: s.name, ok: true } : { site: s.name, ok: false, reason: v.reason };
         } catch (err) {
           return { site: s.name, ok: false, reason: errorMessage(err) };
         }
       }),
+    );
+    if (!opts.parity || verdicts.filter((v) => v.ok).length < this.k) return verdicts;
+    let repaired;
+    try {
+      repaired = repairShardsDetailed(shards, { packId: packIdOf(name) });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      // Each shard is intact on its own, yet no k of them make the pack they claim.
+      return verdicts.map((v) => (v.ok ? { ...v, ok: false, reason: `no ${this.k} shards rebuild the pack: ${err.message}` } : v));
+    }
+    return verdicts.map((v, i) =>
+      v.ok && repaired.rebuilt.includes(i)
+        ? { site: v.site, ok: false, reason: `shard ${i} has intact hashes but differs from the one re-encoded from the other sites' shards` }
+        : v,
     );
   }
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SHARD_HEADER_LENGTH, readShardHeader, verifyShard } from './erasure/index.js';
+import { writeShardHeader } from './erasure/shard-format.js';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
 import { backupVault, initVault, listSnapshots, parseData, restoreVault, verifyVault } from './vault.js';
 
@@ -71,5 +74,105 @@ describe('vault: 2-of-3 sites, key 2-of-3 among custodians', () => {
     const offsite = v.sites.find((s) => s.site === 'offsite')!;
     assert.ok(offsite.shardsBad.length > 0 && offsite.shardsBad.every((b) => b.reason === 'missing'));
     assert.deepEqual(v.sites.map((s) => [s.site, s.canLose]), [['local', false], ['offsite', true], ['third', false]]);
+  });
+});
+
+describe('vault: sites at init, the loss of each site, and what verify checks', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-sites-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const people = ['alice', 'bob', 'carol'];
+  const custodians = people.map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) }));
+  const siteDir = (name: string): string => join(root, 'sites', name);
+  const sites = ['local', 'offsite', 'third'].map((name) => ({ name, url: siteDir(name) }));
+  const vault = join(root, 'v.json');
+  const data = join(root, 'data');
+
+  it('init refuses a site it cannot write, naming it, and leaves nothing behind', async () => {
+    for (const p of people) {
+      const { identity, recipient } = keygen();
+      await writeIdentity(join(root, `${p}.key`), identity);
+      await writeRecipient(join(root, `${p}.key.pub`), recipient);
+    }
+    const plain = join(root, 'plain-file');
+    writeFileSync(plain, 'keep me');
+    const bad = [sites[0]!, { name: 'offsite', url: join(plain, 'vault') }, sites[2]!];
+    const badVault = join(root, 'bad.json');
+    await assert.rejects(initVault({ vault: badVault, sites: bad, data: parseData('2-of-3'), custodians, quorum: 2 }), (err: Error) => {
+      assert.match(err.message, /cannot write to site "offsite" \(.*plain-file\/vault\)/);
+      assert.doesNotMatch(err.message, /site "local"|site "third"/);
+      return true;
+    });
+    assert.equal(existsSync(badVault), false, 'no vault file');
+    assert.equal(existsSync(join(siteDir('local'), 'config')), false, 'no repository on the good sites');
+    assert.equal(readFileSync(plain, 'utf8'), 'keep me');
+  });
+
+  it('restores with any one site gone, and names the sites when two are', async () => {
+    await initVault({ vault, sites, data: parseData('2-of-3'), custodians, quorum: 2 });
+    mkdirSync(data);
+    for (const f of filesUnder(SOURCE).slice(0, 40)) writeFileSync(join(data, f.split('/').pop()!), readFileSync(f));
+    writeFileSync(join(data, 'ledger.dump'), Buffer.alloc(2 * 1024 * 1024, 'remittance '));
+    await backupVault(vault, [data]);
+    const keys = [join(root, 'alice.key'), join(root, 'bob.key')];
+    const want = filesUnder(data).map((f) => relative(data, f));
+    for (const gone of ['local', 'offsite', 'third']) {
+      renameSync(siteDir(gone), `${siteDir(gone)}.away`);
+      const to = join(root, `restore-without-${gone}`);
+      await restoreVault(vault, 'latest', to, keys);
+      const restored = join(to, 'data');
+      assert.deepEqual(filesUnder(restored).map((f) => relative(restored, f)), want, gone);
+      for (const f of want) assert.deepEqual(readFileSync(join(restored, f)), readFileSync(join(data, f)), `${gone}: ${f}`);
+      renameSync(`${siteDir(gone)}.away`, siteDir(gone));
+    }
+    // Two of three gone: the packs' shards are wiped, metadata kept, so the refusal is about data.
+    for (const gone of ['local', 'third']) rmSync(join(siteDir(gone), 'packs'), { recursive: true, force: true });
+    try {
+      await assert.rejects(restoreVault(vault, 'latest', join(root, 'restore-too-few'), keys), (err: Error) => {
+        assert.match(err.message, /need 2 good shards/);
+        assert.match(err.message, /site "local": missing/);
+        assert.match(err.message, /site "third": missing/);
+        return true;
+      });
+    } finally {
+      await freshVault();
+    }
+  });
+
+  /** Two sites' packs are gone and one site cannot rebuild them (1 < k): start the vault again. */
+  async function freshVault(): Promise<void> {
+    rmSync(vault, { force: true });
+    rmSync(`${vault.replace(/\.json$/, '')}.host`, { recursive: true, force: true });
+    rmSync(join(root, 'sites'), { recursive: true, force: true });
+    await initVault({ vault, sites, data: parseData('2-of-3'), custodians, quorum: 2 });
+    await backupVault(vault, [data]);
+  }
+
+  it('full verify re-encodes parity: a parity shard with rewritten hashes is caught; sample checks a share', async () => {
+    const sampled = await verifyVault(vault, 'sample', { sample: 0.5 });
+    assert.equal(sampled.ok, true, JSON.stringify(sampled.problems));
+    const packs = sampled.packs;
+    assert.ok(packs >= 1);
+    for (const s of sampled.sites) assert.ok(s.shardsOk >= 1 && s.shardsOk <= packs, `${s.site}: ${s.shardsOk} of ${packs}`);
+
+    // Forge the third site's (parity) shard of one pack: new payload, hashes recomputed to match.
+    const packFiles = filesUnder(join(siteDir('third'), 'packs'));
+    const target = packFiles[0]!;
+    const shard = new Uint8Array(readFileSync(target));
+    const header = readShardHeader(shard);
+    assert.equal(header.index, 2);
+    shard[SHARD_HEADER_LENGTH] = shard[SHARD_HEADER_LENGTH]! ^ 0xff;
+    writeShardHeader(shard, { ...header, payloadSha256: createHash('sha256').update(shard.subarray(SHARD_HEADER_LENGTH)).digest() });
+    writeFileSync(target, shard);
+    assert.equal(verifyShard(shard).ok, true, 'the forged shard passes its own checks');
+
+    const quick = await verifyVault(vault, 'sample', { sample: 1 });
+    assert.equal(quick.ok, true, 'a per-shard check cannot see it');
+    const full = await verifyVault(vault, 'full');
+    assert.equal(full.ok, false);
+    const third = full.sites.find((s) => s.site === 'third')!;
+    assert.equal(third.shardsBad.length, 1);
+    assert.match(third.shardsBad[0]!.reason, /intact hashes but differs from the one re-encoded/);
+    assert.ok(target.endsWith(third.shardsBad[0]!.pack), `${target} vs ${third.shardsBad[0]!.pack}`);
+    assert.deepEqual(full.sites.filter((s) => s.site !== 'third').map((s) => s.shardsBad.length), [0, 0]);
   });
 });

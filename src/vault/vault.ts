@@ -53,7 +53,7 @@ import {
 import type { Writable } from 'node:stream';
 import { exportSnapshot } from './export.js';
 import { ShardedStore, type SiteLag } from './sharded-store.js';
-import { openSite, parseSiteSpec } from './sites/index.js';
+import { openSite, parseSiteSpec, type Site } from './sites/index.js';
 
 /**
  * The vault file (`--vault v.json`): which sites, how the data is coded, who holds the key.
@@ -81,6 +81,10 @@ export interface VaultSite {
 
 /** Opens a site's blob store. */
 export type SiteOpener = (site: VaultSite) => BlobStore & { close?: () => Promise<void> };
+
+function isProbing(store: BlobStore): store is BlobStore & Pick<Site, 'probe'> {
+  return typeof (store as Partial<Site>).probe === 'function';
+}
 
 /** How this host logs in to SFTP sites: `<vault>.host/ssh.json`, or the environment. */
 interface SshSettings {
@@ -213,7 +217,18 @@ export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
   const store = new ShardedStore(stores, opts.data.k);
   let secret: Uint8Array;
   try {
+    // A new vault starts whole: a site that cannot be written now is a typo or a missing
+    // mount, not a site that fell behind, so init refuses before writing anything.
+    const probes = await Promise.all(stores.map((s) => (isProbing(s.store) ? s.store.probe() : null)));
+    const down = probes.flatMap((p) => (p !== null && !p.reachable ? [p.problem] : []));
+    if (down.length > 0) throw new InputError('VAULT_SITE_UNWRITABLE', `cannot write to ${down.join('; ')}`, '--site');
     secret = (await initRepository(store, { wrapDataKey: dataKeyWrapper(recipient, vaultId) })).secret;
+    if (store.lagging.length > 0) {
+      // Written on k sites but not all: undo, so a corrected init starts from empty sites.
+      await Promise.allSettled(stores.map((s) => s.store.delete('config')));
+      const why = store.lagging.map((l) => `site "${l.site}": ${l.reason}`);
+      throw new InputError('VAULT_SITE_UNWRITABLE', `cannot write to ${why.join('; ')}`, '--site');
+    }
   } finally {
     await Promise.allSettled(stores.map((s) => s.store.close?.()));
   }
@@ -392,8 +407,9 @@ export interface VaultVerifyResult {
 
 /**
  * metadata: every snapshot signed and every pack named in the index; sample: also a sampled
- * fraction of each site's shards read and hash-checked; full: every shard on every site read
- * and checked, and the repository decrypted end to end when identities are given.
+ * fraction of each site's shards read and hash-checked; full: every shard on every site read,
+ * checked and compared with the shard re-encoded from the other sites' (parity included),
+ * and the repository decrypted end to end when identities are given.
  */
 export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample' | 'full', opts: { open?: SiteOpener; identityPaths?: readonly string[]; sample?: number } = {}): Promise<VaultVerifyResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
@@ -412,7 +428,7 @@ export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample
   const perSite = new Map(file.sites.map((s) => [s.name, { ok: 0, bad: [] as Array<{ pack: string; reason: string }> }]));
   const badPerPack = new Map<string, number>();
   for (const pack of chosen) {
-    for (const c of await store.checkPack(pack)) {
+    for (const c of await store.checkPack(pack, { parity: level === 'full' })) {
       const s = perSite.get(c.site)!;
       if (c.ok) s.ok++;
       else {
