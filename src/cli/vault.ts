@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { backupVault, drillVault, exportVault, initVault, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, exportVault, initVault, recoverVaultFile, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -128,6 +128,22 @@ export function registerVaultCommands(program: Command): void {
       const custodians = o.custodian.map((c) => parseNamed(c, '--custodian')).map((c) => ({ name: c.name, recipientPath: c.value }));
       await rotateVaultCustodians(o.vault, o.identity, custodians, o.quorum);
       out(`key now ${o.quorum}-of-${custodians.length} (${custodians.map((c) => c.name).join(', ')}); the old shares should be destroyed`);
+    });
+
+  vault
+    .command('recover')
+    .description("Write a vault file from the copy every site keeps, on a host that lost its own: restore, verify, drill and export then work (backups need the old host's secrets)")
+    .requiredOption('--vault <file>', 'vault file to create')
+    .requiredOption('--site <name=dir>', "a site this host reaches, under the vault's name for it (repeatable; at least k)", collect)
+    .option('--ssh-key <file>', "this host's SSH private key for sftp:// sites")
+    .option('--known-hosts <file>', 'known_hosts file for sftp:// sites (default ~/.ssh/known_hosts)')
+    .action(async (o: { vault: string; site: string[]; sshKey?: string; knownHosts?: string }) => {
+      const sites = o.site.map((s) => parseNamed(s, '--site')).map((s) => ({ name: s.name, url: s.value }));
+      const ssh = { ...(o.sshKey ? { privateKeyPath: o.sshKey } : {}), ...(o.knownHosts ? { knownHostsPath: o.knownHosts } : {}) };
+      const r = await recoverVaultFile(o.vault, sites, { ssh });
+      out(`vault ${r.fingerprint.vaultId} recovered from ${r.agreeing.join(', ')}: ${r.file.data.k}-of-${r.file.data.n}, key ${r.file.custody.quorum}-of-${r.file.custody.shares.length}`);
+      out(`custodians: compare with your copy before restoring: custody record ${r.fingerprint.custodyRecordId}, authority key ${r.fingerprint.authorityKey}`);
+      for (const p of r.problems) out(`  ${p.where}: ${p.reason}`);
     });
 
   vault

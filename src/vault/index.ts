@@ -3,8 +3,9 @@
  * sites, the key held k-of-n by custodians, verification and restore drills.
  * Formats: docs/vault-format.md, docs/vault-format-shards.md, docs/vault-format-keys.md.
  */
-export { initVault, backupVault, pruneVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
-export type { VaultFile, VaultPruneResult, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
+export { initVault, backupVault, pruneVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians,
+  recoverVaultFile, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
+export type { VaultFile, RecoveredVault, VaultPruneResult, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
 export { ShardedStore } from './sharded-store.js';
 export type { SiteStore, SiteLag } from './sharded-store.js';
 export { keygen, writeIdentity, writeRecipient, readIdentity, readRecipient } from './keys/index.js';

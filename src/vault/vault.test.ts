@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { SHARD_HEADER_LENGTH, readShardHeader, verifyShard } from './erasure/index.js';
 import { writeShardHeader } from './erasure/shard-format.js';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
-import { backupVault, initVault, listSnapshots, parseData, restoreVault, verifyVault } from './vault.js';
+import { backupVault, initVault, listSnapshots, parseData, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault } from './vault.js';
 
 const SOURCE = new URL('../../../shared/data/sigma/rules/windows/builtin/security', import.meta.url).pathname;
 
@@ -141,7 +141,7 @@ describe('vault: sites at init, the loss of each site, and what verify checks', 
   /** Two sites' packs are gone and one site cannot rebuild them (1 < k): start the vault again. */
   async function freshVault(): Promise<void> {
     rmSync(vault, { force: true });
-    rmSync(`${vault.replace(/\.json$/, '')}.host`, { recursive: true, force: true });
+    rmSync(`${vault}.host`, { recursive: true, force: true });
     rmSync(join(root, 'sites'), { recursive: true, force: true });
     await initVault({ vault, sites, data: parseData('2-of-3'), custodians, quorum: 2 });
     await backupVault(vault, [data]);
@@ -174,5 +174,33 @@ describe('vault: sites at init, the loss of each site, and what verify checks', 
     assert.match(third.shardsBad[0]!.reason, /intact hashes but differs from the one re-encoded/);
     assert.ok(target.endsWith(third.shardsBad[0]!.pack), `${target} vs ${third.shardsBad[0]!.pack}`);
     assert.deepEqual(full.sites.filter((s) => s.site !== 'third').map((s) => s.shardsBad.length), [0, 0]);
+  });
+
+  it('restores from two sites and two custodians alone: the vault file comes back from the sites', async () => {
+    const keys = [join(root, 'alice.key'), join(root, 'carol.key')];
+    // The parity shard forged above is rebuilt from the other two first.
+    const repaired = await repairVault(vault);
+    assert.equal(repaired.written.third, 1, JSON.stringify(repaired));
+    assert.equal((await verifyVault(vault, 'full')).ok, true);
+    // A rotation rewrites the sites' copy too, so what comes back is the current record.
+    const rotated = await rotateVaultCustodians(vault, keys, custodians, 2);
+    const host = `${vault}.host`;
+    rmSync(vault);
+    rmSync(host, { recursive: true }); // the backup host is gone
+    renameSync(siteDir('local'), `${siteDir('local')}.away`); // and so is its site
+
+    const fresh = join(root, 'recovered.json');
+    await assert.rejects(recoverVaultFile(fresh, [{ name: 'third', url: siteDir('third') }]), /only 1 site\(s\) \(third\) agree on the vault record; 2 are needed/);
+    await assert.rejects(recoverVaultFile(fresh, [{ name: 'nowhere', url: join(root, 'empty') }]), /no site holds a vault record \(nowhere: holds no vault record\)/);
+    const r = await recoverVaultFile(fresh, ['offsite', 'third'].map((name) => ({ name, url: siteDir(name) })));
+    assert.deepEqual(r.agreeing.sort(), ['offsite', 'third']);
+    assert.equal(r.file.custody.recordId, rotated.custody.recordId);
+    assert.equal(r.fingerprint.authorityKey, rotated.signing.authorityKey);
+
+    const to = join(root, 'restore-from-sites');
+    await restoreVault(fresh, 'latest', to, keys);
+    const want = filesUnder(data).map((f) => relative(data, f));
+    for (const f of want) assert.deepEqual(readFileSync(join(to, 'data', f)), readFileSync(join(data, f)), f);
+    renameSync(`${siteDir('local')}.away`, siteDir('local'));
   });
 });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, type ItemProblem } from '../core/index.js';
+import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
 import {
   createSnapshotSigning,
   dataKeyUnwrapper,
@@ -212,6 +212,16 @@ export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
   const { identity, recipient } = keygen();
   const custody = await splitVaultKey(identity, custodians, opts.quorum, { vaultId });
   const { anchor, signer } = createSnapshotSigning(identity, vaultId);
+  const fileFor = (sites: ReadonlyArray<VaultSite>): VaultFile => ({
+    format: 'lianfang-vault-file',
+    version: 1,
+    vaultId,
+    sites: sites.map((s) => ({ name: s.name, url: s.url, ...(s.hostKeys && s.hostKeys.length > 0 ? { hostKeys: [...s.hostKeys] } : {}) })),
+    data: opts.data,
+    recipient: recipientToString(recipient),
+    custody,
+    signing: anchor,
+  });
   const open = opts.open ?? siteOpener(opts.ssh ?? {});
   const stores = opts.sites.map((s) => ({ name: s.name, store: open(s) }));
   const store = new ShardedStore(stores, opts.data.k);
@@ -223,25 +233,17 @@ export async function initVault(opts: InitVaultOptions): Promise<VaultFile> {
     const down = probes.flatMap((p) => (p !== null && !p.reachable ? [p.problem] : []));
     if (down.length > 0) throw new InputError('VAULT_SITE_UNWRITABLE', `cannot write to ${down.join('; ')}`, '--site');
     secret = (await initRepository(store, { wrapDataKey: dataKeyWrapper(recipient, vaultId) })).secret;
+    await store.put(VAULT_RECORD, vaultRecordBytes(fileFor(opts.sites)));
     if (store.lagging.length > 0) {
       // Written on k sites but not all: undo, so a corrected init starts from empty sites.
-      await Promise.allSettled(stores.map((s) => s.store.delete('config')));
+      await Promise.allSettled(stores.flatMap((s) => [s.store.delete('config'), s.store.delete(VAULT_RECORD)]));
       const why = store.lagging.map((l) => `site "${l.site}": ${l.reason}`);
       throw new InputError('VAULT_SITE_UNWRITABLE', `cannot write to ${why.join('; ')}`, '--site');
     }
   } finally {
     await Promise.allSettled(stores.map((s) => s.store.close?.()));
   }
-  const file: VaultFile = {
-    format: 'lianfang-vault-file',
-    version: 1,
-    vaultId,
-    sites: opts.sites.map((s) => ({ name: s.name, url: s.url, ...(s.hostKeys && s.hostKeys.length > 0 ? { hostKeys: [...s.hostKeys] } : {}) })),
-    data: opts.data,
-    recipient: recipientToString(recipient),
-    custody,
-    signing: anchor,
-  };
+  const file = fileFor(opts.sites);
   const host = hostDir(opts.vault);
   writePrivate(`${host}/repository.secret`, Buffer.from(secret).toString('base64') + '\n');
   writePrivate(`${host}/signer.json`, JSON.stringify(signer) + '\n');
@@ -325,6 +327,86 @@ async function signatureChain(store: BlobStore, anchor: SnapshotAnchor): Promise
 }
 
 const RETIRED = 'retired/';
+
+/**
+ * The vault file's public content, replicated to every site (docs/vault-format-keys.md, "Who
+ * holds what"): with k sites and a quorum of custodians, a restore needs nothing from the
+ * backup host, not even its vault file.
+ */
+const VAULT_RECORD = 'vault';
+
+function vaultRecordBytes(file: VaultFile): Buffer {
+  return Buffer.from(JSON.stringify(file, null, 2) + '\n');
+}
+
+export interface RecoveredVault {
+  readonly file: VaultFile;
+  /** Sites that answered with the record the others agree on, and those that did not. */
+  readonly agreeing: string[];
+  readonly problems: ItemProblem[];
+  /** For custodians to compare with their own copy before trusting it. */
+  readonly fingerprint: { readonly vaultId: string; readonly custodyRecordId: string; readonly authorityKey: string };
+}
+
+/**
+ * Writes a vault file from the copy the sites keep, for a host that lost its own (or a new
+ * one): restore, verify with identities, drill and export then work; backups do not (they
+ * need the old host's secret and signer). `sites` are the sites this host reaches, under the
+ * vault's site names; the others keep the location the record gives. The record must come
+ * from at least k of them, agreeing; custodians should compare the fingerprint with theirs.
+ */
+export async function recoverVaultFile(vaultPath: string, sites: ReadonlyArray<VaultSite>, opts: { open?: SiteOpener; ssh?: SshSettings } = {}): Promise<RecoveredVault> {
+  if (existsSync(vaultPath)) throw new InputError('VAULT_EXISTS', 'the vault file already exists', vaultPath);
+  const open = opts.open ?? siteOpener(opts.ssh ?? {});
+  const stores = sites.map((s) => ({ name: s.name, store: open(s) }));
+  const problems: ItemProblem[] = [];
+  const votes = new Map<string, { bytes: Uint8Array; sites: string[] }>();
+  try {
+    await Promise.all(
+      stores.map(async (s) => {
+        try {
+          const bytes = await s.store.get(VAULT_RECORD);
+          if (bytes === null) {
+            problems.push({ where: s.name, reason: 'holds no vault record' });
+            return;
+          }
+          const key = Buffer.from(bytes).toString('base64');
+          const v = votes.get(key) ?? { bytes, sites: [] };
+          v.sites.push(s.name);
+          votes.set(key, v);
+        } catch (err) {
+          problems.push({ where: s.name, reason: errorMessage(err) });
+        }
+      }),
+    );
+  } finally {
+    await Promise.allSettled(stores.map((s) => s.store.close?.()));
+  }
+  const best = [...votes.values()].sort((a, b) => b.sites.length - a.sites.length)[0];
+  if (best === undefined) throw new InputError('VAULT_NO_RECORD', `no site holds a vault record (${problems.map((p) => `${p.where}: ${p.reason}`).join('; ')})`, '--site');
+  for (const v of votes.values()) if (v !== best) problems.push({ where: v.sites.join(', '), reason: 'holds a different vault record' });
+  const tmp = `${vaultPath}.tmp-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, best.bytes);
+  let record: VaultFile;
+  try {
+    record = readVaultFile(tmp);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  if (best.sites.length < record.data.k) {
+    throw new InputError('VAULT_NO_RECORD', `only ${best.sites.length} site(s) (${best.sites.join(', ')}) agree on the vault record; ${record.data.k} are needed`, '--site');
+  }
+  for (const s of sites) if (!record.sites.some((r) => r.name === s.name)) throw new InputError('VAULT_SITE', `site "${s.name}" is not one of this vault's sites (${record.sites.map((r) => r.name).join(', ')})`, '--site');
+  const here = new Map(sites.map((s) => [s.name, s]));
+  const file: VaultFile = { ...record, sites: record.sites.map((r) => here.get(r.name) ?? r) };
+  writeFileSync(vaultPath, vaultRecordBytes(file), { flag: 'wx' });
+  return {
+    file,
+    agreeing: best.sites,
+    problems,
+    fingerprint: { vaultId: file.vaultId, custodyRecordId: file.custody.recordId, authorityKey: file.signing.authorityKey },
+  };
+}
 
 /** The vault key from a quorum of custodians' identity files, naming any bad share. */
 export async function recoverKey(file: VaultFile, identityPaths: readonly string[]): Promise<{ identity: Identity; problems: string[] }> {
@@ -465,7 +547,7 @@ export async function repairVault(vaultPath: string, open?: SiteOpener): Promise
   return withVault(vaultPath, open, async ({ store }) => {
     const written: Record<string, number> = {};
     const problems: ItemProblem[] = [];
-    const names = new Set<string>(['config']);
+    const names = new Set<string>(['config', VAULT_RECORD]);
     for (const prefix of ['packs/', 'index/', 'snapshots/', RETIRED]) for (const n of await store.list(prefix)) names.add(n);
     for (const name of [...names].sort()) {
       try {
@@ -488,12 +570,17 @@ export async function rotateVaultCustodians(
   identityPaths: readonly string[],
   custodians: ReadonlyArray<{ name: string; recipientPath: string }>,
   quorum: number,
+  open?: SiteOpener,
 ): Promise<VaultFile> {
   const file = readVaultFile(vaultPath);
   const identities = await Promise.all(identityPaths.map((p) => readIdentity(p)));
   const next = await Promise.all(custodians.map(async (c) => ({ name: c.name, recipient: await readRecipient(c.recipientPath) })));
   const custody = await rotateCustodians(file.custody, identities, next, quorum);
   const updated: VaultFile = { ...file, custody };
+  // The sites' copy first: a restore from the sites alone must find the current record.
+  await withVault(vaultPath, open, async ({ store }) => {
+    await store.put(VAULT_RECORD, vaultRecordBytes(updated));
+  });
   const tmp = `${vaultPath}.tmp-${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, JSON.stringify(updated, null, 2) + '\n');
   renameSync(tmp, vaultPath);
