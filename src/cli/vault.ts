@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { backupVault, drillVault, exportVault, initVault, recoverVaultFile, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import { backupVault, drillVault, exportVault, initVault, readTrustedHead, recoverVaultFile, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -91,8 +91,9 @@ export function registerVaultCommands(program: Command): void {
     .argument('<snapshot>', 'snapshot id or latest')
     .requiredOption('--to <dir>', 'target folder')
     .requiredOption('--identity <file>', 'a custodian identity file (repeatable)', collect)
-    .action(async (snapshot: string, o: { vault: string; to: string; identity: string[] }) => {
-      const r = await restoreVault(o.vault, snapshot, o.to, o.identity);
+    .option('--trusted-head <file>', "the last drill's record (or its trustedHead): refuse a history cut back since then")
+    .action(async (snapshot: string, o: { vault: string; to: string; identity: string[]; trustedHead?: string }) => {
+      const r = await restoreVault(o.vault, snapshot, o.to, o.identity, undefined, o.trustedHead ? { trustedHead: readTrustedHead(o.trustedHead) } : {});
       for (const p of r.keyProblems) process.stderr.write(`custodian share: ${p}\n`);
       out(`restored ${r.snapshotId}: ${r.files} files, ${mib(r.bytes)} in ${r.seconds.toFixed(2)} s`);
     });
@@ -180,8 +181,9 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--to <dir>', 'an empty or new folder')
     .requiredOption('--identity <file>', 'a custodian identity file (repeatable)', collect)
     .option('-f, --format <format>', 'text or json', 'text')
-    .action(async (o: { vault: string; snapshot: string; to: string; identity: string[]; format: string }) => {
-      const d = await drillVault(o.vault, o.snapshot, o.to, o.identity);
+    .option('--trusted-head <file>', "the last drill's record (or its trustedHead): refuse a history cut back since then")
+    .action(async (o: { vault: string; snapshot: string; to: string; identity: string[]; format: string; trustedHead?: string }) => {
+      const d = await drillVault(o.vault, o.snapshot, o.to, o.identity, undefined, o.trustedHead ? { trustedHead: readTrustedHead(o.trustedHead) } : {});
       if (o.format === 'json') out(JSON.stringify(d, null, 2));
       else out(`drill ${d.ok ? 'passed' : 'FAILED'}: ${d.files} files, ${mib(d.bytes)} restored in ${d.restoreSeconds} s; data age ${Math.round(d.dataAgeSeconds / 60)} min${d.problems.length ? `; ${d.problems.join('; ')}` : ''}`);
       if (!d.ok) process.exitCode = 1;

@@ -3,7 +3,8 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/index.js';
 import { drillJournal } from './evidence.js';
-import { listSnapshots, restoreVault, type SiteOpener } from './vault.js';
+import type { TrustedHead } from './keys/index.js';
+import { listSnapshots, restoreVault, signVaultHead, type RestoreChecks, type SiteOpener } from './vault.js';
 
 /** What a restore drill measured: the evidence governance reads later. */
 export interface DrillRecord {
@@ -23,6 +24,12 @@ export interface DrillRecord {
   /** SHA-256 over every restored file's path and content hash, sorted: a fingerprint of what came back. */
   readonly contentSha256: string;
   readonly problems: string[];
+  /**
+   * On success, the custodians' signature over the snapshot chain as the drill saw it: keep
+   * this record off the backup host and give it to the next drill or restore
+   * (`--trusted-head`), which then refuses a history cut back to before it.
+   */
+  readonly trustedHead?: TrustedHead;
 }
 
 function filesUnder(dir: string, out: string[] = []): string[] {
@@ -39,7 +46,7 @@ function filesUnder(dir: string, out: string[] = []): string[] {
  * custodians, re-hashes what came back, times it, and appends the record to
  * `<vault>.drills.jsonl`.
  */
-export async function drillVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener): Promise<DrillRecord> {
+export async function drillVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener, checks: RestoreChecks = {}): Promise<DrillRecord> {
   const target = resolve(to);
   if (existsSync(target) && readdirSync(target).length > 0) throw new InputError('VAULT_DRILL_TARGET', 'a drill restores into an empty or new folder, segregated from production', target);
   const file = JSON.parse(readFileSync(vaultPath, 'utf8')) as { vaultId: string };
@@ -54,7 +61,7 @@ export async function drillVault(vaultPath: string, snapshot: string, to: string
   let ok = true;
   let content = '';
   try {
-    const r = await restoreVault(vaultPath, chosen.id, target, identityPaths, open);
+    const r = await restoreVault(vaultPath, chosen.id, target, identityPaths, open, checks);
     problems.push(...r.keyProblems);
     seconds = r.seconds;
     const h = createHash('sha256');
@@ -75,6 +82,14 @@ export async function drillVault(vaultPath: string, snapshot: string, to: string
     problems.push((err as Error).message);
     rmSync(target, { recursive: true, force: true });
   }
+  let trustedHead: TrustedHead | undefined;
+  if (ok) {
+    try {
+      trustedHead = await signVaultHead(vaultPath, identityPaths, { open, trustedHead: checks.trustedHead });
+    } catch (err) {
+      problems.push(`no trusted head signed: ${(err as Error).message}`);
+    }
+  }
   const record: DrillRecord = {
     kind: 'vault.restore-drill',
     vaultId: file.vaultId,
@@ -89,6 +104,7 @@ export async function drillVault(vaultPath: string, snapshot: string, to: string
     dataAgeSeconds: Math.round((startedAt.getTime() - Date.parse(chosen.time)) / 1000),
     contentSha256: content,
     problems,
+    ...(trustedHead ? { trustedHead } : {}),
   };
   appendFileSync(drillJournal(vaultPath), JSON.stringify(record) + '\n');
   return record;

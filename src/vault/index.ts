@@ -4,8 +4,8 @@
  * Formats: docs/vault-format.md, docs/vault-format-shards.md, docs/vault-format-keys.md.
  */
 export { initVault, backupVault, pruneVault, restoreVault, verifyVault, repairVault, rotateVaultCustodians,
-  recoverVaultFile, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
-export type { VaultFile, RecoveredVault, VaultPruneResult, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
+  recoverVaultFile, signVaultHead, readTrustedHead, exportVault, listSnapshots, readVaultFile, openVault, parseData, parseNamed, recoverKey, localSites } from './vault.js';
+export type { VaultFile, RecoveredVault, RestoreChecks, VaultPruneResult, VaultRepairResult, InitVaultOptions, VaultBackupResult, VaultRestoreResult, VaultVerifyResult, SiteCheck, Snapshots, SiteOpener } from './vault.js';
 export { ShardedStore } from './sharded-store.js';
 export type { SiteStore, SiteLag } from './sharded-store.js';
 export { keygen, writeIdentity, writeRecipient, readIdentity, readRecipient } from './keys/index.js';

@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { SHARD_HEADER_LENGTH, readShardHeader, verifyShard } from './erasure/index.js';
 import { writeShardHeader } from './erasure/shard-format.js';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
-import { backupVault, initVault, listSnapshots, parseData, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault } from './vault.js';
+import { drillVault } from './drill.js';
+import { backupVault, initVault, listSnapshots, parseData, readTrustedHead, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault } from './vault.js';
 
 const SOURCE = new URL('../../../shared/data/sigma/rules/windows/builtin/security', import.meta.url).pathname;
 
@@ -202,5 +203,48 @@ describe('vault: sites at init, the loss of each site, and what verify checks', 
     const want = filesUnder(data).map((f) => relative(data, f));
     for (const f of want) assert.deepEqual(readFileSync(join(to, 'data', f)), readFileSync(join(data, f)), f);
     renameSync(`${siteDir('local')}.away`, siteDir('local'));
+  });
+});
+
+describe('vault: a drill signs a trusted head; a history cut back after it is refused', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-head-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const vault = join(root, 'v.json');
+  const sites = ['a', 'b', 'c'].map((name) => ({ name, url: join(root, 'sites', name) }));
+  const keys = ['alice', 'bob'].map((p) => join(root, `${p}.key`));
+  const data = join(root, 'data');
+
+  it('drill → head; newest snapshot deleted by the host → restore and drill with the head refuse', async () => {
+    for (const p of ['alice', 'bob']) {
+      const { identity, recipient } = keygen();
+      await writeIdentity(join(root, `${p}.key`), identity);
+      await writeRecipient(join(root, `${p}.key.pub`), recipient);
+    }
+    await initVault({ vault, sites, data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
+    mkdirSync(data);
+    writeFileSync(join(data, 'ledger'), 'day 1\n');
+    await backupVault(vault, [data]);
+    writeFileSync(join(data, 'ledger'), 'day 1\nday 2\n');
+    const second = await backupVault(vault, [data]);
+
+    const drill = await drillVault(vault, 'latest', join(root, 'drill-1'), keys);
+    assert.equal(drill.ok, true, drill.problems.join('; '));
+    assert.equal(drill.trustedHead?.seq, 1, 'the head names the second entry of the chain');
+    const headFile = join(root, 'drill-1.json');
+    writeFileSync(headFile, JSON.stringify(drill));
+    const head = readTrustedHead(headFile);
+
+    // The host (or ransomware on it) deletes the newest snapshot everywhere.
+    for (const s of sites) rmSync(join(s.url, 'snapshots', second.snapshotId));
+    const unchecked = await restoreVault(vault, 'latest', join(root, 'r-unchecked'), keys);
+    assert.notEqual(unchecked.snapshotId, second.snapshotId, 'without a head, an older snapshot passes for the latest');
+    await assert.rejects(
+      restoreVault(vault, 'latest', join(root, 'r-checked'), keys, undefined, { trustedHead: head }),
+      /snapshots were removed or history rolled back/,
+    );
+    const refused = await drillVault(vault, 'latest', join(root, 'drill-2'), keys, undefined, { trustedHead: head });
+    assert.equal(refused.ok, false);
+    assert.match(refused.problems.join('; '), /rolled back/);
+    assert.equal(refused.trustedHead, undefined);
   });
 });

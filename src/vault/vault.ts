@@ -28,7 +28,11 @@ import {
   type SnapshotRetirement,
   type SnapshotSignature,
   signRetirement,
+  signTrustedHead,
+  parseTrustedHead,
   verifyRetirement,
+  verifySnapshotChain,
+  type TrustedHead,
 } from './keys/index.js';
 import {
   FilesCache,
@@ -455,20 +459,58 @@ export interface VaultRestoreResult {
   readonly keyProblems: string[];
 }
 
+/** What a restore checks beyond the signatures: that history was not cut back since a trusted head. */
+export interface RestoreChecks {
+  /** The newest head custodians signed (at a drill), kept off the backup host. */
+  readonly trustedHead?: TrustedHead;
+}
+
 /** Restores a snapshot (or `latest`) with the key a quorum of custodians rebuilds. */
-export async function restoreVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener): Promise<VaultRestoreResult> {
+export async function restoreVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener, checks: RestoreChecks = {}): Promise<VaultRestoreResult> {
   const started = performance.now();
   return withVault(vaultPath, open, async ({ file, store }) => {
     const { identity, problems } = await recoverKey(file, identityPaths);
     const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
     const chain = await signatureChain(store, file.signing);
-    const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity) });
+    if (checks.trustedHead !== undefined) {
+      // Before choosing `latest`: with the newest snapshots deleted, `latest` is an older one.
+      verifySnapshotChain(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
+    }
+    const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
     const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
     if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
     const repo = await Repository.open(store, { unwrapDataKey });
     const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature });
     return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
   });
+}
+
+/**
+ * Custodians (a quorum of identities present) vouch for the snapshot chain as it stands:
+ * a head signed by the vault key, kept off the backup host, so a later restore or drill
+ * given it refuses a history cut back to before it (VAULT_SNAPSHOT_ROLLBACK).
+ */
+export async function signVaultHead(vaultPath: string, identityPaths: readonly string[], opts: { open?: SiteOpener; trustedHead?: TrustedHead } = {}): Promise<TrustedHead> {
+  return withVault(vaultPath, opts.open, async ({ file, store }) => {
+    const { identity } = await recoverKey(file, identityPaths);
+    const chain = await signatureChain(store, file.signing);
+    const ordered = verifySnapshotChain(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: opts.trustedHead });
+    const last = ordered.at(-1);
+    if (last === undefined) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
+    return signTrustedHead(identity, last);
+  });
+}
+
+/** A trusted head from a file: the head itself, or a drill record that carries one. */
+export function readTrustedHead(path: string): TrustedHead {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('VAULT_TRUSTED_HEAD', `cannot read the trusted head: ${(err as Error).message}`, path);
+  }
+  const carried = (json as { trustedHead?: unknown } | null)?.trustedHead;
+  return parseTrustedHead(carried ?? json, path);
 }
 
 export interface SiteCheck {
