@@ -100,3 +100,48 @@ describe('sharded store: packs k-of-n across sites, metadata on every site', () 
     assert.equal(Buffer.from((await store.get('snapshots/s1'))!).toString(), 'genuine');
   });
 });
+
+/** A site that takes writes only when its gate opens: a slow WAN link, a stalled mount. */
+class GatedSite extends LocalDirBlobStore {
+  private open!: () => void;
+  readonly gate = new Promise<void>((r) => (this.open = r));
+  pending = 0;
+  release(): void {
+    this.open();
+  }
+  override async put(name: string, bytes: Uint8Array): Promise<void> {
+    this.pending++;
+    await this.gate;
+    await super.put(name, bytes);
+    this.pending--;
+  }
+}
+
+describe('sharded store: a slow site does not set the pace', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-slow-site-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('goes on once k sites have a write, reports the slow one behind, and the late write still lands', async () => {
+    const slow = new GatedSite(join(root, 'slow'));
+    const sites = [
+      { name: 'local', store: new LocalDirBlobStore(join(root, 'local')) },
+      { name: 'slow', store: slow },
+      { name: 'third', store: new LocalDirBlobStore(join(root, 'third')) },
+    ];
+    const store = new ShardedStore(sites, 2, { straggleMs: 10, maxBehind: 2 });
+    const names = ['a', 'b', 'c', 'd'].map((x) => `packs/${x}${x}/${x}${x}` + '0'.repeat(62));
+    for (const n of names) await store.put(n, randomBytes(64 * 1024)); // would hang if it waited for the slow site
+    assert.equal(slow.pending, 3, 'three writes wait on the slow site; the fourth was not sent');
+    assert.deepEqual(store.lagging.map((l) => [l.site, l.blob]), [['slow', names[3]]]);
+    assert.match(store.lagging[0]!.reason, /left behind: too many writes still under way/);
+    // Every pack reads back from the two sites that have it.
+    for (const n of names) assert.equal((await store.get(n))!.length, 64 * 1024);
+
+    await store.settleStragglers(10);
+    assert.deepEqual(store.lagging.filter((l) => l.reason.startsWith('still being written')).map((l) => l.blob), names.slice(0, 3));
+    slow.release();
+    while (slow.pending > 0) await new Promise((r) => setTimeout(r, 5));
+    const landed = readdirSync(join(root, 'slow', 'packs'), { recursive: true }).filter((f) => String(f).length > 3);
+    assert.equal(landed.length, 3, 'the late writes completed after the backup moved on');
+  });
+});

@@ -31,26 +31,120 @@ function packIdOf(name: string): Uint8Array {
  * or dead site does not stop a backup while the data stays recoverable; the sites that missed
  * it are listed in `lagging` for `repair` to fill in.
  */
+export interface ShardedStoreOptions {
+  /**
+   * How long a write waits for the sites still busy once k have it, before it goes on and
+   * leaves them writing in the background (a slow site then does not set the backup's pace).
+   */
+  readonly straggleMs?: number;
+  /** Background writes one site may have under way; beyond it, the site is left behind. */
+  readonly maxBehind?: number;
+}
+
+/** A site's write still under way after the put that started it went on. */
+interface Straggler {
+  readonly site: number;
+  readonly blob: string;
+  readonly done: Promise<void>;
+}
+
 export class ShardedStore implements BlobStore {
   readonly lagging: SiteLag[] = [];
+  private readonly stragglers = new Set<Straggler>();
+  /** Sites left behind for the rest of this store's life: they get no more writes. */
+  private readonly leftBehind = new Set<number>();
+  private readonly straggleMs: number;
+  private readonly maxBehind: number;
 
   constructor(
     readonly sites: readonly SiteStore[],
     readonly k: number,
+    opts: ShardedStoreOptions = {},
   ) {
     if (!Number.isInteger(k) || k < 1 || k > sites.length) throw new InputError('VAULT_DATA', `need 1 ≤ k ≤ ${sites.length} sites, got k = ${k}`, 'data');
+    this.straggleMs = opts.straggleMs ?? 2_000;
+    this.maxBehind = opts.maxBehind ?? 8;
   }
 
   get n(): number {
     return this.sites.length;
   }
 
+  /**
+   * Writes to every site and returns once k have it and the others have answered, or have
+   * had `straggleMs` more to do so: those go on in the background (see `settleStragglers`).
+   */
   async put(name: string, bytes: Uint8Array, known?: KnownBytes): Promise<void> {
     const copies = name.startsWith(PACKS)
       ? await shardThread().encode(packIdOf(name), bytes, this.k, this.n, { packSha256: known?.sha256, handOver: known?.handOver })
       : this.sites.map(() => bytes);
-    const results = await Promise.allSettled(this.sites.map((s, i) => s.store.put(name, copies[i]!)));
-    this.settle(name, results, 'put');
+    const results: Array<PromiseSettledResult<void> | undefined> = this.sites.map(() => undefined);
+    let ok = 0;
+    let failed = 0;
+    let wake: () => void = () => {};
+    const writes = this.sites.map((s, i) => {
+      if (this.leftBehind.has(i)) {
+        results[i] = { status: 'rejected', reason: new Error('left behind: too many writes still under way on this site') };
+        failed++;
+        return Promise.resolve();
+      }
+      return s.store.put(name, copies[i]!).then(
+        () => {
+          results[i] = { status: 'fulfilled', value: undefined };
+          ok++;
+          wake();
+        },
+        (err: unknown) => {
+          results[i] = { status: 'rejected', reason: err };
+          failed++;
+          wake();
+        },
+      );
+    });
+    const all = this.sites.length;
+    const decided = (): boolean => ok + failed === all || ok >= this.k || failed > all - this.k;
+    while (!decided()) await new Promise<void>((r) => (wake = r));
+    if (ok + failed < all) {
+      // Decided either way: give the rest a moment (for the report), then let them finish on their own.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, this.straggleMs)));
+      await Promise.race([Promise.all(writes), late]);
+      clearTimeout(timer);
+    }
+    writes.forEach((w, i) => {
+      if (results[i] !== undefined) return;
+      const straggler: Straggler = {
+        site: i,
+        blob: name,
+        done: w.then(() => {
+          this.stragglers.delete(straggler);
+          const r = results[i]!;
+          if (r.status === 'rejected') this.lagging.push({ site: this.sites[i]!.name, blob: name, reason: errorMessage(r.reason) });
+        }),
+      };
+      this.stragglers.add(straggler);
+      if ([...this.stragglers].filter((x) => x.site === i).length > this.maxBehind) this.leftBehind.add(i);
+    });
+    const why: string[] = [];
+    results.forEach((r, i) => {
+      if (r?.status !== 'rejected') return;
+      this.lagging.push({ site: this.sites[i]!.name, blob: name, reason: errorMessage(r.reason) });
+      why.push(`${this.sites[i]!.name}: ${errorMessage(r.reason)}`);
+    });
+    if (ok < this.k) throw new InputError('VAULT_SITES_DOWN', `put ${name}: only ${ok} of ${this.n} sites took it, at least ${this.k} are needed (${why.join('; ')})`, name);
+  }
+
+  /**
+   * Waits up to `waitMs` for writes still under way on slow sites; those not done by then
+   * (and any site left behind) are listed in `lagging`, for `repair` to fill in later.
+   */
+  async settleStragglers(waitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, waitMs)));
+    await Promise.race([Promise.all([...this.stragglers].map((x) => x.done)), late]);
+    clearTimeout(timer);
+    for (const x of this.stragglers) this.lagging.push({ site: this.sites[x.site]!.name, blob: x.blob, reason: `still being written ${waitMs} ms after the backup ended` });
+    this.stragglers.clear();
   }
 
   async putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean> {

@@ -294,6 +294,8 @@ export async function backupVault(
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(filesCache ? { filesCache } : {}),
   });
+  // Slow sites had their chance while the backup ran; what they still owe is repair's.
+  await store.settleStragglers(STRAGGLER_WAIT_MS);
   return {
     snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, unchangedFiles: result.unchangedFiles,
     notes: result.notes, lagging: store.lagging, problems: result.problems,
@@ -331,6 +333,9 @@ async function signatureChain(store: BlobStore, anchor: SnapshotAnchor): Promise
 }
 
 const RETIRED = 'retired/';
+
+/** How long a finished backup waits for slow sites before it reports them behind. */
+const STRAGGLER_WAIT_MS = 10_000;
 
 /**
  * The vault file's public content, replicated to every site (docs/vault-format-keys.md, "Who
