@@ -113,6 +113,10 @@ export function registerVaultCommands(program: Command): void {
       else {
         out(`${v.ok ? 'ok' : 'PROBLEMS'}: ${v.level} check of ${v.packs} packs`);
         for (const s of v.sites) out(`  site ${s.site}: ${s.shardsOk} shards ok, ${s.shardsBad.length} bad or missing; can be lost: ${s.canLose ? 'yes' : 'NO'}`);
+        for (const snap of v.snapshots ?? []) {
+          const lose = Object.entries(snap.canLose).map(([site, ok]) => `${site} ${ok ? 'yes' : 'NO'}`).join(', ');
+          out(`  snapshot ${snap.snapshotId.slice(0, 12)} (${snap.time}, ${snap.packs} packs): can lose ${lose}`);
+        }
         for (const p of v.problems.slice(0, 50)) out(`  ${p.where}: ${p.reason}`);
       }
       if (!v.ok) process.exitCode = 1;

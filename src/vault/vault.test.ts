@@ -224,8 +224,23 @@ describe('vault: a drill signs a trusted head; a history cut back after it is re
     mkdirSync(data);
     writeFileSync(join(data, 'ledger'), 'day 1\n');
     await backupVault(vault, [data]);
+    const packsOnB = (): string[] => readdirSync(join(sites[1]!.url, 'packs'), { recursive: true }).map(String).filter((f) => f.includes('/'));
+    const before = new Set(packsOnB());
     writeFileSync(join(data, 'ledger'), 'day 1\nday 2\n');
     const second = await backupVault(vault, [data]);
+
+    // Site b loses the shards of the packs only the second backup wrote: the first snapshot
+    // survives losing any site, the second only losing b itself.
+    const fresh = packsOnB().filter((f) => !before.has(f));
+    assert.ok(fresh.length >= 1);
+    for (const f of fresh) rmSync(join(sites[1]!.url, 'packs', f));
+    const v = await verifyVault(vault, 'full', { identityPaths: keys });
+    assert.equal(v.snapshots?.length, 2);
+    const newest = v.snapshots!.find((x) => x.snapshotId === second.snapshotId)!;
+    const older = v.snapshots!.find((x) => x.snapshotId !== second.snapshotId)!;
+    assert.deepEqual(older.canLose, { a: true, b: true, c: true });
+    assert.deepEqual(newest.canLose, { a: false, b: true, c: false });
+    await repairVault(vault);
 
     const drill = await drillVault(vault, 'latest', join(root, 'drill-1'), keys);
     assert.equal(drill.ok, true, drill.problems.join('; '));

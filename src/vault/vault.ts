@@ -41,8 +41,10 @@ import {
   backup,
   initRepository,
   listSnapshotIds,
+  packBlobName,
   prune,
   readSnapshot,
+  readTree,
   restore,
   retain,
   verifyRepo,
@@ -526,12 +528,23 @@ export interface SiteCheck {
   readonly canLose: boolean;
 }
 
+/** Per snapshot, the sites whose loss it would survive (full verify with identities). */
+export interface SnapshotLoss {
+  readonly snapshotId: string;
+  readonly time: string;
+  readonly packs: number;
+  /** Site name → every pack the snapshot needs could still be rebuilt without it. */
+  readonly canLose: Record<string, boolean>;
+}
+
 export interface VaultVerifyResult {
   readonly level: VerifyLevel | 'sample';
   readonly ok: boolean;
   readonly packs: number;
   readonly sites: SiteCheck[];
   readonly problems: ItemProblem[];
+  /** With `full` and a quorum of identities (trees are encrypted): the answer per snapshot. */
+  readonly snapshots?: SnapshotLoss[];
 }
 
 /**
@@ -574,7 +587,38 @@ export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample
     return { site: s.name, shardsOk: st.ok, shardsBad: st.bad, canLose: level === 'metadata' ? spare >= 1 : canLose };
   });
   const problems = [...report.problems, ...sites.flatMap((s) => s.shardsBad.map((b) => ({ where: `${s.site}:${b.pack}`, reason: b.reason })))];
-  return { level, ok: report.ok && problems.length === 0, packs: packs.length, sites, problems };
+  let snapshots: SnapshotLoss[] | undefined;
+  if (level === 'full' && identity) {
+    // A snapshot survives losing a site when each pack it needs keeps k good shards without it.
+    const survives = (pack: string, site: string): boolean => {
+      const bad = badPerPack.get(pack) ?? 0;
+      return bad + (perSite.get(site)!.bad.some((b) => b.pack === pack) ? 0 : 1) <= spare;
+    };
+    await repo.loadIndex();
+    const reader = repo.chunkReader(dataKeyUnwrapper(identity, file.vaultId));
+    snapshots = [];
+    for (const id of await listSnapshotIds(store)) {
+      const needed = new Set<string>();
+      try {
+        const { record } = await readSnapshot(store, id, repo.config.repoId, verifySignature);
+        for (const t of record.tree) needed.add(t);
+        for await (const e of readTree(reader, record.tree)) if (e.type === 'file') for (const c of e.chunks) needed.add(c);
+        const packsOf = new Set<string>();
+        let unindexed = 0;
+        for (const c of needed) {
+          const loc = repo.index.get(c);
+          if (loc) packsOf.add(packBlobName(loc.packId));
+          else unindexed++;
+        }
+        if (unindexed > 0) problems.push({ where: `snapshots/${id}`, reason: `${unindexed} chunk(s) it needs are in no index: it cannot be restored whole` });
+        const canLose = Object.fromEntries(file.sites.map((st) => [st.name, unindexed === 0 && [...packsOf].every((p) => survives(p, st.name))]));
+        snapshots.push({ snapshotId: id, time: record.time, packs: packsOf.size, canLose });
+      } catch (err) {
+        problems.push({ where: `snapshots/${id}`, reason: `cannot tell which packs it needs: ${errorMessage(err)}` });
+      }
+    }
+  }
+  return { level, ok: report.ok && problems.length === 0, packs: packs.length, sites, problems, ...(snapshots ? { snapshots } : {}) };
   });
 }
 
