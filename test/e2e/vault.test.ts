@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ROOT, lianfang, tempDir } from './cli.js';
@@ -99,6 +99,37 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
     } finally {
       psql(`drop database if exists ${db}`);
     }
+  });
+
+  it('streams an sqlite3 .dump through the vault: no plaintext lands on a site, the host or a temp folder; it restores identical', async (t) => {
+    if (spawnSync('sqlite3', ['-version']).status !== 0) return t.skip('sqlite3 is not installed; .ci/run installs it');
+    const marker = `TELLER-NOTE-${process.pid}-PLAINTEXT`;
+    const db = join(dir, 'branch.db');
+    const made = spawnSync('sqlite3', [db, `create table teller (id integer primary key, note text); with recursive g(x) as (select 1 union all select x + 1 from g where x < 5000) insert into teller select x, '${marker} ' || x from g;`], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const cli = `node --import tsx ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))}`;
+    const piped = spawnSync('bash', ['-c', `set -o pipefail; sqlite3 ${JSON.stringify(db)} .dump | ${cli} vault backup --vault ${JSON.stringify(v)} --stdin branch.sql`], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, LIANFANG_CACHE: tmp, TMPDIR: tmp },
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    // Every file the backup could have written: the sites, the host's folder, its temp folder.
+    let scanned = 0;
+    for (const root of [join(dir, 'a'), join(dir, 'b'), join(dir, 'c'), `${v}.host`, tmp].filter((d) => existsSync(d))) {
+      for (const f of readdirSync(root, { recursive: true }).map((x) => join(root, String(x)))) {
+        if (!statSync(f).isFile()) continue;
+        scanned++;
+        assert.equal(readFileSync(f).includes(marker), false, `plaintext in ${f}`);
+      }
+    }
+    assert.ok(scanned > 10, `${scanned} files scanned`);
+    const id = piped.stdout.trim();
+    const r = await run(['restore', '--vault', v, id, '--to', join(dir, 'sqlite'), '--identity', key('alice'), '--identity', key('bob')]);
+    assert.equal(r.code, 0, r.stderr);
+    const fresh = spawnSync('sqlite3', [db, '.dump'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(readFileSync(join(dir, 'sqlite', 'branch.sql'), 'utf8'), fresh.stdout);
+    assert.ok(fresh.stdout.includes(`${marker} 4999`));
   });
 
   it('prunes by a retention policy: a dry run with no custodian, then with a quorum; what stays restores', async () => {
