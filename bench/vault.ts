@@ -116,7 +116,8 @@ console.log(`vault restore         ${tRestore.toFixed(2)} s  ${vRestore.toFixed(
 console.log(`vault verify full     ${tVerify.toFixed(2)} s  ${mibs(ver.bytesRead, tVerify).toFixed(1)} MiB/s of repository  ok=${ver.ok}`);
 console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB, peak RSS ${(peakRss / MiB).toFixed(0)} MiB`);
 for (const t of tools) {
-  console.log(`${t.padEnd(6)} full ${peer(t, 'backup-full')?.toFixed(1)} MiB/s, incremental ${rows.find((x) => x[0] === t && x[1] === 'backup-incr')?.[2]} s, restore ${peer(t, 'restore')?.toFixed(1)} MiB/s`);
+  const rss = (phase: string): string => rows.find((x) => x[0] === t && x[1] === phase)?.[7] ?? '?';
+  console.log(`${t.padEnd(6)} full ${peer(t, 'backup-full')?.toFixed(1)} MiB/s, incremental ${rows.find((x) => x[0] === t && x[1] === 'backup-incr')?.[2]} s, restore ${peer(t, 'restore')?.toFixed(1)} MiB/s; peak RSS backup ${rss('backup-full')} MiB, restore ${rss('restore')} MiB`);
 }
 const ratio = (mine: number, theirs: number | null): string => (theirs && theirs > 0 ? (mine / theirs).toFixed(2) : 'n/a');
 if (process.env.KEEP !== '1') for (const d of [out, DATA, repoDir, join(WORK, 'repo-restic'), join(WORK, 'repo-borg'), join(WORK, 'cache')]) rmSync(d, { recursive: true, force: true });
