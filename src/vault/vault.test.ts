@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -261,5 +262,47 @@ describe('vault: a drill signs a trusted head; a history cut back after it is re
     assert.equal(refused.ok, false);
     assert.match(refused.problems.join('; '), /rolled back/);
     assert.equal(refused.trustedHead, undefined);
+  });
+});
+
+describe('vault: a backup killed mid-write across three sites', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-crash-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('leaves a vault that verifies in full; the next backup goes on and restores byte for byte', async () => {
+    for (const p of ['alice', 'bob']) {
+      const { identity, recipient } = keygen();
+      await writeIdentity(join(root, `${p}.key`), identity);
+      await writeRecipient(join(root, `${p}.key.pub`), recipient);
+    }
+    const keys = ['alice', 'bob'].map((p) => join(root, `${p}.key`));
+    const v = join(root, 'v.json');
+    await initVault({ vault: v, sites: ['a', 'b', 'c'].map((name) => ({ name, url: join(root, name) })), data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
+    const src = join(root, 'src');
+    mkdirSync(src);
+    for (let i = 0; i < 40; i++) writeFileSync(join(src, `f${i}`), randomBytes(2 * 1024 * 1024)); // incompressible: many packs
+    const cli = join(import.meta.dirname, '..', 'cli', 'main.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'vault', 'backup', '--vault', v, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
+    const packs = (): number => (existsSync(join(root, 'a', 'packs')) ? readdirSync(join(root, 'a', 'packs'), { recursive: true }).filter((n) => String(n).length > 60 && !String(n).includes('.tmp-')).length : 0);
+    const deadline = Date.now() + 60_000;
+    while (packs() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL', `the backup finished before it was killed: ${stderr}`);
+    assert.ok(packs() >= 2, `only ${packs()} packs before the kill; ${stderr}`);
+
+    const after = await verifyVault(v, 'full', { identityPaths: keys });
+    assert.deepEqual(after.problems, []);
+    assert.equal(after.ok, true);
+    assert.deepEqual(await listSnapshots(v), [], 'no snapshot from the killed backup');
+
+    const next = await backupVault(v, [src]);
+    assert.deepEqual(next.lagging, []);
+    const to = join(root, 'restored');
+    await restoreVault(v, 'latest', to, keys);
+    for (const f of readdirSync(src)) assert.deepEqual(readFileSync(join(to, 'src', f)), readFileSync(join(src, f)), f);
+    assert.equal((await verifyVault(v, 'full', { identityPaths: keys })).ok, true);
   });
 });
