@@ -118,6 +118,7 @@ export function registerVaultCommands(program: Command): void {
           out(`  snapshot ${snap.snapshotId.slice(0, 12)} (${snap.time}, ${snap.packs} packs): can lose ${lose}`);
         }
         for (const p of v.problems.slice(0, 50)) out(`  ${p.where}: ${p.reason}`);
+        for (const n of v.notes.slice(0, 20)) out(`  note: ${n}`);
       }
       if (!v.ok) process.exitCode = 1;
     });

@@ -293,9 +293,15 @@ describe('vault: a backup killed mid-write across three sites', () => {
     assert.equal(await exited, 'SIGKILL', `the backup finished before it was killed: ${stderr}`);
     assert.ok(packs() >= 2, `only ${packs()} packs before the kill; ${stderr}`);
 
+    // The worst a kill can leave: a pack whose shards reached fewer than k sites. Make one.
+    const shardOnA = readdirSync(join(root, 'a', 'packs'), { recursive: true }).map(String).find((n) => n.length > 60 && !n.includes('.tmp-'))!;
+    for (const site of ['b', 'c']) rmSync(join(root, site, 'packs', shardOnA), { force: true });
     const after = await verifyVault(v, 'full', { identityPaths: keys });
     assert.deepEqual(after.problems, []);
     assert.equal(after.ok, true);
+    const notes = after.notes.filter((n) => n.includes(shardOnA));
+    assert.ok(notes.every((n) => n.includes('in no index (left by an interrupted backup')), JSON.stringify(notes));
+    assert.ok(notes.some((n) => n.endsWith('b missing; c missing')), JSON.stringify(notes));
     assert.deepEqual(await listSnapshots(v), [], 'no snapshot from the killed backup');
 
     const next = await backupVault(v, [src]);

@@ -188,9 +188,10 @@ export class Repository {
     const rejected: { packId: string; reason: string }[] = [];
     for (const packId of this.unindexedPacks) {
       const name = packBlobName(packId);
-      const bytes = await this.store.get(name);
-      if (bytes === null) continue;
       try {
+        // A write killed mid-way can leave too few of a pack's shards to read it: not adopted.
+        const bytes = await this.store.get(name);
+        if (bytes === null) continue;
         if (sha256(bytes).toString('hex') !== packId) throw new InputError('VAULT_PACK_HASH', 'content does not hash to its name', name);
         adopted.push({ packId, entries: readPackHeader(this.keys.metaKey, bytes, name).entries });
       } catch (err) {

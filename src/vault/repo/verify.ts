@@ -1,4 +1,4 @@
-import type { ItemProblem } from '../../core/index.js';
+import { errorMessage, type ItemProblem } from '../../core/index.js';
 import { packBlobName, readPackHeader, sha256 } from './format.js';
 import type { Repository, UnwrapDataKey } from './repository.js';
 import { readTree } from './restore.js';
@@ -23,6 +23,8 @@ export interface VerifyReport {
   readonly snapshots: number;
   /** Packs written by an interrupted backup and not yet indexed: harmless, the next backup adopts them. */
   readonly unindexedPacks: number;
+  /** Findings that threaten no restore (unreadable packs in no index). */
+  readonly notes: string[];
   readonly bytesRead: number;
 }
 
@@ -45,6 +47,7 @@ export async function verifyRepo(repo: Repository, opts: VerifyOptions): Promise
     if (!present.has(packId)) problems.push({ where: packBlobName(packId), reason: 'pack named by the index is missing' });
   }
   let bytesRead = 0;
+  const notes: string[] = [];
   const reader = opts.unwrapDataKey ? repo.chunkReader(opts.unwrapDataKey) : null;
   const ids = await listSnapshotIds(repo.store);
   for (const id of ids) {
@@ -85,12 +88,14 @@ export async function verifyRepo(repo: Repository, opts: VerifyOptions): Promise
           }
         }
       } catch (err) {
-        fail(name, err);
+        // A pack in no index holds nothing a snapshot needs: a backup killed mid-write left it.
+        if (repo.indexedPacks.has(packId)) fail(name, err);
+        else notes.push(`${name}: in no index (left by an interrupted backup; no snapshot needs it): ${errorMessage(err)}`);
       }
     }
   } else {
     chunks = repo.index.size;
   }
   const unindexed = [...present].filter((p) => !repo.indexedPacks.has(p)).length;
-  return { ok: problems.length === 0, level: opts.level, problems, packs: present.size, chunks, snapshots: ids.length, unindexedPacks: unindexed, bytesRead };
+  return { ok: problems.length === 0, level: opts.level, problems, notes, packs: present.size, chunks, snapshots: ids.length, unindexedPacks: unindexed, bytesRead };
 }
