@@ -13,6 +13,15 @@ import { backupVault, initVault, listSnapshots, parseData, readTrustedHead, reco
 
 const SOURCE = new URL('../../../shared/data/sigma/rules/windows/builtin/security', import.meta.url).pathname;
 
+/** Writes `<root>/<name>.key` and `.key.pub` for each custodian. */
+async function makeCustodians(root: string, names: readonly string[]): Promise<void> {
+  for (const p of names) {
+    const { identity, recipient } = keygen();
+    await writeIdentity(join(root, `${p}.key`), identity);
+    await writeRecipient(join(root, `${p}.key.pub`), recipient);
+  }
+}
+
 function filesUnder(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -31,11 +40,7 @@ describe('vault: 2-of-3 sites, key 2-of-3 among custodians', () => {
   const data = join(root, 'data');
 
   it('initialises without keeping the vault key, and backs up with no custodian present', async () => {
-    for (const p of people) {
-      const { identity, recipient } = keygen();
-      await writeIdentity(join(root, `${p}.key`), identity);
-      await writeRecipient(join(root, `${p}.key.pub`), recipient);
-    }
+    await makeCustodians(root, people);
     const file = await initVault({ vault, sites, data: parseData('2-of-3'), custodians: people.map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
     assert.equal(file.custody.quorum ?? 2, 2);
     assert.equal(JSON.stringify(file).includes('IDENTITY'), false, 'no private key in the vault file');
@@ -90,11 +95,7 @@ describe('vault: sites at init, the loss of each site, and what verify checks', 
   const data = join(root, 'data');
 
   it('init refuses a site it cannot write, naming it, and leaves nothing behind', async () => {
-    for (const p of people) {
-      const { identity, recipient } = keygen();
-      await writeIdentity(join(root, `${p}.key`), identity);
-      await writeRecipient(join(root, `${p}.key.pub`), recipient);
-    }
+    await makeCustodians(root, people);
     const plain = join(root, 'plain-file');
     writeFileSync(plain, 'keep me');
     const bad = [sites[0]!, { name: 'offsite', url: join(plain, 'vault') }, sites[2]!];
@@ -216,11 +217,7 @@ describe('vault: a drill signs a trusted head; a history cut back after it is re
   const data = join(root, 'data');
 
   it('drill → head; newest snapshot deleted by the host → restore and drill with the head refuse', async () => {
-    for (const p of ['alice', 'bob']) {
-      const { identity, recipient } = keygen();
-      await writeIdentity(join(root, `${p}.key`), identity);
-      await writeRecipient(join(root, `${p}.key.pub`), recipient);
-    }
+    await makeCustodians(root, ['alice', 'bob']);
     await initVault({ vault, sites, data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
     mkdirSync(data);
     writeFileSync(join(data, 'ledger'), 'day 1\n');
@@ -270,11 +267,7 @@ describe('vault: a backup killed mid-write across three sites', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('leaves a vault that verifies in full; the next backup goes on and restores byte for byte', async () => {
-    for (const p of ['alice', 'bob']) {
-      const { identity, recipient } = keygen();
-      await writeIdentity(join(root, `${p}.key`), identity);
-      await writeRecipient(join(root, `${p}.key.pub`), recipient);
-    }
+    await makeCustodians(root, ['alice', 'bob']);
     const keys = ['alice', 'bob'].map((p) => join(root, `${p}.key`));
     const v = join(root, 'v.json');
     await initVault({ vault: v, sites: ['a', 'b', 'c'].map((name) => ({ name, url: join(root, name) })), data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
