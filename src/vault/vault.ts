@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
@@ -162,10 +162,15 @@ export function readVaultFile(path: string): VaultFile {
   } catch (err) {
     throw new InputError('VAULT_FILE', `cannot read the vault file: ${(err as Error).message}`, path);
   }
-  const v = raw as Partial<VaultFile>;
-  if (v.format !== 'lianfang-vault-file' || v.version !== 1) throw new InputError('VAULT_FILE', 'not a lianfang vault file (format/version)', path);
-  if (!Array.isArray(v.sites) || !v.data || typeof v.vaultId !== 'string' || typeof v.recipient !== 'string') throw new InputError('VAULT_FILE', 'fields sites, data, vaultId and recipient are required', path);
-  return { ...(v as VaultFile), custody: parseCustodyRecord(v.custody, `${path}: custody`), signing: parseSnapshotAnchor(v.signing, `${path}: signing`) };
+  return parseVaultFile(raw, path);
+}
+
+/** A vault file's JSON, checked; `where` names it in errors (a path, or a site's copy). */
+function parseVaultFile(raw: unknown, where: string): VaultFile {
+  const v = (raw ?? {}) as Partial<VaultFile>;
+  if (v.format !== 'lianfang-vault-file' || v.version !== 1) throw new InputError('VAULT_FILE', 'not a lianfang vault file (format/version)', where);
+  if (!Array.isArray(v.sites) || !v.data || typeof v.vaultId !== 'string' || typeof v.recipient !== 'string') throw new InputError('VAULT_FILE', 'fields sites, data, vaultId and recipient are required', where);
+  return { ...(v as VaultFile), custody: parseCustodyRecord(v.custody, `${where}: custody`), signing: parseSnapshotAnchor(v.signing, `${where}: signing`) };
 }
 
 export interface OpenedVault {
@@ -396,14 +401,14 @@ export async function recoverVaultFile(vaultPath: string, sites: ReadonlyArray<V
   const best = [...votes.values()].sort((a, b) => b.sites.length - a.sites.length)[0];
   if (best === undefined) throw new InputError('VAULT_NO_RECORD', `no site holds a vault record (${problems.map((p) => `${p.where}: ${p.reason}`).join('; ')})`, '--site');
   for (const v of votes.values()) if (v !== best) problems.push({ where: v.sites.join(', '), reason: 'holds a different vault record' });
-  const tmp = `${vaultPath}.tmp-${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, best.bytes);
-  let record: VaultFile;
+  const where = `the vault record on ${best.sites.join(', ')}`;
+  let raw: unknown;
   try {
-    record = readVaultFile(tmp);
-  } finally {
-    rmSync(tmp, { force: true });
+    raw = JSON.parse(Buffer.from(best.bytes).toString('utf8'));
+  } catch (err) {
+    throw new InputError('VAULT_FILE', `not JSON: ${(err as Error).message}`, where);
   }
+  const record = parseVaultFile(raw, where);
   if (best.sites.length < record.data.k) {
     throw new InputError('VAULT_NO_RECORD', `only ${best.sites.length} site(s) (${best.sites.join(', ')}) agree on the vault record; ${record.data.k} are needed`, '--site');
   }
