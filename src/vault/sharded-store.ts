@@ -162,7 +162,12 @@ export class ShardedStore implements BlobStore {
   }
 
   async get(name: string): Promise<Uint8Array | null> {
-    if (name.startsWith(PACKS)) return (await this.readPack(name)).pack;
+    if (name.startsWith(PACKS)) {
+      const { pack, problems } = await this.readPack(name);
+      // A pack read despite a missing or bad shard: that site is behind, for repair to fill in.
+      if (pack !== null) for (const p of problems) this.lagging.push({ site: p.where.slice(0, p.where.indexOf(':')), blob: name, reason: p.reason });
+      return pack;
+    }
     // Metadata: the copy most sites agree on (a site rewritten behind our back loses the vote).
     const results = await Promise.allSettled(this.sites.map((s) => s.store.get(name)));
     const votes = new Map<string, { bytes: Uint8Array; count: number }>();

@@ -58,7 +58,7 @@ import {
 } from './repo/index.js';
 import type { Writable } from 'node:stream';
 import { exportSnapshot } from './export.js';
-import { ShardedStore, type SiteLag } from './sharded-store.js';
+import { ShardedStore, type ShardedStoreOptions, type SiteLag } from './sharded-store.js';
 import { openSite, parseSiteSpec, type Site } from './sites/index.js';
 
 /**
@@ -180,17 +180,17 @@ export interface OpenedVault {
   close(): Promise<void>;
 }
 
-export function openVault(path: string, open?: SiteOpener): OpenedVault {
+export function openVault(path: string, open?: SiteOpener, storeOptions: ShardedStoreOptions = {}): OpenedVault {
   const file = readVaultFile(path);
   const opener = open ?? siteOpener(sshSettings(path));
   const stores = file.sites.map((s) => ({ name: s.name, store: opener(s) }));
-  const store = new ShardedStore(stores, file.data.k);
+  const store = new ShardedStore(stores, file.data.k, storeOptions);
   return { file, store, close: async () => void (await Promise.allSettled(stores.map((s) => s.store.close?.()))) };
 }
 
 /** Runs `fn` on an opened vault and closes its sites whatever happens. */
-async function withVault<T>(path: string, open: SiteOpener | undefined, fn: (v: OpenedVault) => Promise<T>): Promise<T> {
-  const v = openVault(path, open);
+async function withVault<T>(path: string, open: SiteOpener | undefined, fn: (v: OpenedVault) => Promise<T>, storeOptions: ShardedStoreOptions = {}): Promise<T> {
+  const v = openVault(path, open, storeOptions);
   try {
     return await fn(v);
   } finally {
@@ -281,7 +281,14 @@ export interface VaultBackupResult {
 export async function backupVault(
   vaultPath: string,
   source: readonly string[] | StreamSource,
-  opts: { open?: SiteOpener; onProgress?: (p: BackupProgress) => void; /** Read every file, trusting no cached chunk list (the cache is rewritten). */ force?: boolean } = {},
+  opts: {
+    open?: SiteOpener;
+    onProgress?: (p: BackupProgress) => void;
+    /** Read every file, trusting no cached chunk list (the cache is rewritten). */
+    force?: boolean;
+    /** How long slow sites are waited for: per write once k sites have it, and at the end. */
+    slowSites?: ShardedStoreOptions & { readonly settleMs?: number };
+  } = {},
 ): Promise<VaultBackupResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
     const host = hostDir(vaultPath);
@@ -302,12 +309,24 @@ export async function backupVault(
       ...(filesCache ? { filesCache } : {}),
   });
   // Slow sites had their chance while the backup ran; what they still owe is repair's.
-  await store.settleStragglers(STRAGGLER_WAIT_MS);
+  await store.settleStragglers(opts.slowSites?.settleMs ?? STRAGGLER_WAIT_MS);
+  // Every pack the index names should have a shard on every site: one listing per site finds
+  // those a site lacks whatever the cause (a pack adopted from a killed backup, a wiped folder).
+  const indexed = [...repo.indexedPacks].map(packBlobName);
+  const listings = await Promise.allSettled(store.sites.map((s) => s.store.list('packs/')));
+  listings.forEach((l, i) => {
+    if (l.status !== 'fulfilled') return;
+    const site = store.sites[i]!.name;
+    const has = new Set(l.value);
+    for (const p of indexed) {
+      if (!has.has(p) && !store.lagging.some((x) => x.site === site && x.blob === p)) store.lagging.push({ site, blob: p, reason: 'missing: the index names this pack and the site holds no shard of it' });
+    }
+  });
   return {
     snapshotId: result.snapshotId, files: result.record.totals.files, bytes: result.record.totals.bytes, unchangedFiles: result.unchangedFiles,
     notes: result.notes, lagging: store.lagging, problems: result.problems,
   };
-  });
+  }, opts.slowSites);
 }
 
 /** Every snapshot's signature entry: the chain a restore checks a snapshot against. */
