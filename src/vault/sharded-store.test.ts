@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LocalDirBlobStore, type BlobStore } from './repo/index.js';
 import { ShardedStore } from './sharded-store.js';
+import { StalledSite } from './stalled-site.fixture.js';
 
 /** A site that is down: every call fails, as an unreachable SFTP server's would. */
 class DownSite implements BlobStore {
@@ -101,28 +102,12 @@ describe('sharded store: packs k-of-n across sites, metadata on every site', () 
   });
 });
 
-/** A site that takes writes only when its gate opens: a slow WAN link, a stalled mount. */
-class GatedSite extends LocalDirBlobStore {
-  private open!: () => void;
-  readonly gate = new Promise<void>((r) => (this.open = r));
-  pending = 0;
-  release(): void {
-    this.open();
-  }
-  override async put(name: string, bytes: Uint8Array): Promise<void> {
-    this.pending++;
-    await this.gate;
-    await super.put(name, bytes);
-    this.pending--;
-  }
-}
-
 describe('sharded store: a slow site does not set the pace', () => {
   const root = mkdtempSync(join(tmpdir(), 'lianfang-slow-site-'));
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('goes on once k sites have a write, reports the slow one behind, and the late write still lands', async () => {
-    const slow = new GatedSite(join(root, 'slow'));
+    const slow = new StalledSite(join(root, 'slow'));
     const sites = [
       { name: 'local', store: new LocalDirBlobStore(join(root, 'local')) },
       { name: 'slow', store: slow },

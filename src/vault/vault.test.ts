@@ -8,9 +8,9 @@ import { after, describe, it } from 'node:test';
 import { SHARD_HEADER_LENGTH, readShardHeader, verifyShard } from './erasure/index.js';
 import { writeShardHeader } from './erasure/shard-format.js';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
-import { LocalDirBlobStore } from './repo/index.js';
 import { drillVault } from './drill.js';
 import { backupVault, initVault, listSnapshots, localSites, parseData, readTrustedHead, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault, type SiteOpener } from './vault.js';
+import { StalledSite } from './stalled-site.fixture.js';
 
 const SOURCE = new URL('../../../shared/data/sigma/rules/windows/builtin/security', import.meta.url).pathname;
 
@@ -311,22 +311,6 @@ describe('vault: a backup killed mid-write across three sites', () => {
     assert.equal(final.ok, true, JSON.stringify(final.problems));
   });
 });
-
-/** A site whose writes wait until released: a stalled mount, a saturated WAN link. */
-class StalledSite extends LocalDirBlobStore {
-  private open!: () => void;
-  private readonly gate = new Promise<void>((r) => (this.open = r));
-  pending = 0;
-  release(): void {
-    this.open();
-  }
-  override async put(name: string, bytes: Uint8Array): Promise<void> {
-    this.pending++;
-    await this.gate;
-    await super.put(name, bytes);
-    this.pending--;
-  }
-}
 
 describe('vault: a slow site during a backup', () => {
   const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-slow-'));
