@@ -23,6 +23,14 @@ async function makeCustodians(root: string, names: readonly string[]): Promise<v
   }
 }
 
+/** `<root>/v.json`: sites a, b, c (folders under root), data 2-of-3, custodians alice and bob, quorum 2. */
+async function twoOfThreeVault(root: string): Promise<{ v: string; keys: string[] }> {
+  await makeCustodians(root, ['alice', 'bob']);
+  const v = join(root, 'v.json');
+  await initVault({ vault: v, sites: ['a', 'b', 'c'].map((name) => ({ name, url: join(root, name) })), data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
+  return { v, keys: ['alice', 'bob'].map((p) => join(root, `${p}.key`)) };
+}
+
 function filesUnder(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -268,10 +276,7 @@ describe('vault: a backup killed mid-write across three sites', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('leaves a vault that verifies in full; the next backup goes on and restores byte for byte', async () => {
-    await makeCustodians(root, ['alice', 'bob']);
-    const keys = ['alice', 'bob'].map((p) => join(root, `${p}.key`));
-    const v = join(root, 'v.json');
-    await initVault({ vault: v, sites: ['a', 'b', 'c'].map((name) => ({ name, url: join(root, name) })), data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
+    const { v, keys } = await twoOfThreeVault(root);
     const src = join(root, 'src');
     mkdirSync(src);
     for (let i = 0; i < 40; i++) writeFileSync(join(src, `f${i}`), randomBytes(2 * 1024 * 1024)); // incompressible: many packs
@@ -317,10 +322,7 @@ describe('vault: a slow site during a backup', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('finishes while one site is stalled, says it is behind, and repair catches it up', async () => {
-    await makeCustodians(root, ['alice', 'bob']);
-    const keys = ['alice', 'bob'].map((p) => join(root, `${p}.key`));
-    const v = join(root, 'v.json');
-    await initVault({ vault: v, sites: ['a', 'b', 'c'].map((name) => ({ name, url: join(root, name) })), data: parseData('2-of-3'), custodians: ['alice', 'bob'].map((name) => ({ name, recipientPath: join(root, `${name}.key.pub`) })), quorum: 2 });
+    const { v, keys } = await twoOfThreeVault(root);
     const data = join(root, 'data');
     mkdirSync(data);
     for (let i = 0; i < 6; i++) writeFileSync(join(data, `f${i}`), randomBytes(1024 * 1024));
