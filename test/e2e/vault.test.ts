@@ -96,8 +96,15 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
       const steady = (dump: string) => dump.replace(/^\\(un)?restrict .*$/gm, '');
       assert.equal(steady(readFileSync(join(dir, 'pg', 'core.sql'), 'utf8')), steady(fresh.stdout));
       assert.match(fresh.stdout, /COPY public\.remittance/);
+      // Loaded into another database, the restored dump gives the same dump back.
+      assert.equal(psql(`create database ${db}_restored`).status, 0);
+      const loaded = spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', `${db}_restored`, '-v', 'ON_ERROR_STOP=1', '-q', '-f', join(dir, 'pg', 'core.sql')], { encoding: 'utf8' });
+      assert.equal(loaded.status, 0, loaded.stderr);
+      const again = spawnSync('pg_dump', ['-h', '127.0.0.1', '-U', 'postgres', `${db}_restored`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(steady(again.stdout), steady(fresh.stdout));
     } finally {
       psql(`drop database if exists ${db}`);
+      psql(`drop database if exists ${db}_restored`);
     }
   });
 
@@ -134,6 +141,10 @@ describe('lianfang vault: keygen, init, backup, snapshots, restore, verify, dril
     const fresh = spawnSync('sqlite3', [db, '.dump'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     assert.equal(readFileSync(join(dir, 'sqlite', 'branch.sql'), 'utf8'), fresh.stdout);
     assert.ok(fresh.stdout.includes(`${marker} 4999`));
+    // Loaded into a new database, the restored dump dumps the same again.
+    const loaded = join(dir, 'sqlite', 'loaded.db');
+    assert.equal(spawnSync('sqlite3', [loaded], { input: readFileSync(join(dir, 'sqlite', 'branch.sql')) }).status, 0);
+    assert.equal(spawnSync('sqlite3', [loaded, '.dump'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout, fresh.stdout);
   });
 
   it('streams a mariadb-dump of a real MariaDB database through the vault: no plaintext on disk; the restored dump loads back row for row', async (t) => {
