@@ -174,6 +174,7 @@ export function registerVaultCommands(program: Command): void {
       const r = await repairVault(o.vault);
       const w = Object.entries(r.written);
       out(`checked ${r.checked} blobs; ${w.length === 0 ? 'every site was complete' : w.map(([site, n]) => `${n} written to ${site}`).join(', ')}`);
+      for (const n of r.notes) out(`note: ${n}`);
       for (const p of r.problems) process.stderr.write(`${p.where}: ${p.reason}\n`);
       if (r.problems.length > 0) process.exitCode = 1;
     });
@@ -220,7 +221,8 @@ export function registerVaultCommands(program: Command): void {
       for (const [id, why] of Object.entries(r.kept)) out(`keep   ${id.slice(0, 12)}  ${why.join(', ')}`);
       for (const id of r.snapshotsRemoved) out(`${r.dryRun ? 'would remove' : 'removed'} ${id.slice(0, 12)}`);
       const packs = r.packsKept + r.packsDeleted > 0 ? `; packs: ${r.packsDeleted} ${r.dryRun ? 'to delete' : 'deleted'} (${mib(r.bytesDeleted)}), ${r.packsKept} kept (${mib(r.unusedBytesKept)} of them no longer needed)` : '';
-      out(`${r.snapshotsKept} snapshots kept, ${r.snapshotsRemoved.length} ${r.dryRun ? 'to remove' : 'removed'}${packs}`);
+      const leftovers = r.leftoverPacks === 0 ? '' : r.dryRun ? `; ${r.leftoverPacks} packs in no index (left by interrupted backups: readable ones are adopted, the rest deleted)` : `; ${r.leftoverPacks} unreadable packs left by interrupted backups deleted`;
+      out(`${r.snapshotsKept} snapshots kept, ${r.snapshotsRemoved.length} ${r.dryRun ? 'to remove' : 'removed'}${packs}${leftovers}`);
     });
 }
 

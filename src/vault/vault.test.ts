@@ -9,7 +9,7 @@ import { SHARD_HEADER_LENGTH, readShardHeader, verifyShard } from './erasure/ind
 import { writeShardHeader } from './erasure/shard-format.js';
 import { keygen, writeIdentity, writeRecipient } from './keys/index.js';
 import { drillVault } from './drill.js';
-import { backupVault, initVault, listSnapshots, localSites, parseData, readTrustedHead, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault, type SiteOpener } from './vault.js';
+import { backupVault, initVault, listSnapshots, localSites, parseData, pruneVault, readTrustedHead, recoverVaultFile, repairVault, restoreVault, rotateVaultCustodians, verifyVault, type SiteOpener } from './vault.js';
 import { StalledSite } from './stalled-site.fixture.js';
 
 const SOURCE = new URL('../../../shared/data/sigma/rules/windows/builtin/security', import.meta.url).pathname;
@@ -309,11 +309,25 @@ describe('vault: a backup killed mid-write across three sites', () => {
     const to = join(root, 'restored');
     await restoreVault(v, 'latest', to, keys);
     for (const f of readdirSync(src)) assert.deepEqual(readFileSync(join(to, 'src', f)), readFileSync(join(src, f)), f);
-    // Repair refills what is behind; it cannot rebuild the leftover pack cut to one shard.
+    // Repair refills what is behind; the leftover cut to one shard it cannot rebuild, and says
+    // so as a note: no snapshot needs it.
     const rep = await repairVault(v);
-    assert.ok(rep.problems.every((p) => /need 2 good shards/.test(p.reason)), JSON.stringify(rep.problems));
+    assert.deepEqual(rep.problems, []);
+    const cut = rep.notes.filter((n) => n.includes(shardOnA));
+    assert.equal(cut.length, 1, JSON.stringify(rep.notes));
+    assert.match(cut[0]!, /in no index \(left by an interrupted backup; no snapshot needs it\), not rebuilt: .*need 2 good shards.*prune deletes it/);
+    // Prune (keeping every snapshot) deletes it, and any other pack the kill left on one site;
+    // nothing a snapshot needs goes.
+    const dry = await pruneVault(v, { last: 10 }, [], { dryRun: true });
+    assert.equal(dry.leftoverPacks, rep.notes.length);
+    const pruned = await pruneVault(v, { last: 10 }, keys);
+    assert.deepEqual([pruned.leftoverPacks, pruned.snapshotsRemoved, pruned.packsDeleted], [rep.notes.length, [], 0]);
+    assert.equal(existsSync(join(root, 'a', 'packs', shardOnA)), false);
     const final = await verifyVault(v, 'full', { identityPaths: keys });
     assert.equal(final.ok, true, JSON.stringify(final.problems));
+    assert.deepEqual(final.notes, []);
+    await restoreVault(v, 'latest', join(root, 'after-prune'), keys);
+    for (const f of readdirSync(src)) assert.deepEqual(readFileSync(join(root, 'after-prune', 'src', f)), readFileSync(join(src, f)), f);
   });
 });
 

@@ -131,6 +131,18 @@ function hostDir(vaultPath: string): string {
   return `${resolve(vaultPath)}.host`;
 }
 
+/** The backup host's repository secret (it reads the index, not the data); null on another host. */
+function hostSecret(vaultPath: string): Buffer | null {
+  const path = `${hostDir(vaultPath)}/repository.secret`;
+  return existsSync(path) ? Buffer.from(readFileSync(path, 'utf8').trim(), 'base64') : null;
+}
+
+function needHostSecret(vaultPath: string): Buffer {
+  const secret = hostSecret(vaultPath);
+  if (secret === null) throw new InputError('VAULT_HOST_SECRET', 'this host has no repository secret for the vault: run this on the backup host (the one that ran init); verify and restore work anywhere with custodian identities', `${hostDir(vaultPath)}/repository.secret`);
+  return secret;
+}
+
 function writePrivate(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
@@ -292,7 +304,7 @@ export async function backupVault(
 ): Promise<VaultBackupResult> {
   return withVault(vaultPath, opts.open, async ({ file, store }) => {
     const host = hostDir(vaultPath);
-    const secret = Buffer.from(readFileSync(`${host}/repository.secret`, 'utf8').trim(), 'base64');
+    const secret = needHostSecret(vaultPath);
     const wrapDataKey = dataKeyWrapper(parseRecipient(file.recipient), file.vaultId);
     const repo = await Repository.open(store, { secret, wrapDataKey });
     const signer = snapshotSigner(parseSignerState(JSON.parse(readFileSync(`${host}/signer.json`, 'utf8')) as unknown, `${host}/signer.json`));
@@ -584,7 +596,7 @@ export async function verifyVault(vaultPath: string, level: 'metadata' | 'sample
     const chain = await signatureChain(store, file.signing);
     const identity = opts.identityPaths && opts.identityPaths.length > 0 ? (await recoverKey(file, opts.identityPaths)).identity : undefined;
     const verifySignature = snapshotVerifier(file.signing, chain, identity ? { authorityKey: vaultAuthorityKey(identity) } : {});
-    const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: Buffer.from(readFileSync(`${hostDir(vaultPath)}/repository.secret`, 'utf8').trim(), 'base64') });
+    const repo = await Repository.open(store, identity ? { unwrapDataKey: dataKeyUnwrapper(identity, file.vaultId) } : { secret: needHostSecret(vaultPath) });
     const report = await verifyRepo(repo, {
       level: level === 'full' && identity ? 'full' : 'metadata',
       verifySignature,
@@ -661,6 +673,8 @@ export interface VaultRepairResult {
   /** Site → blobs written to it. */
   readonly written: Record<string, number>;
   readonly problems: ItemProblem[];
+  /** Packs in no index that cannot be rebuilt: left by an interrupted backup, needed by no snapshot; prune deletes them. */
+  readonly notes: string[];
 }
 
 /**
@@ -672,16 +686,25 @@ export async function repairVault(vaultPath: string, open?: SiteOpener): Promise
   return withVault(vaultPath, open, async ({ store }) => {
     const written: Record<string, number> = {};
     const problems: ItemProblem[] = [];
+    const notes: string[] = [];
     const names = new Set<string>(['config', VAULT_RECORD]);
     for (const prefix of ['packs/', 'index/', 'snapshots/', RETIRED]) for (const n of await store.list(prefix)) names.add(n);
+    // Which packs the index names, to tell a damaged pack from a killed backup's leftover. The
+    // index needs the host's repository secret; elsewhere every pack counts as indexed.
+    const secret = hostSecret(vaultPath);
+    const indexed = secret === null ? null : (await Repository.open(store, { secret })).indexedPacks;
     for (const name of [...names].sort()) {
       try {
         for (const site of await store.repair(name)) written[site] = (written[site] ?? 0) + 1;
       } catch (err) {
-        problems.push({ where: name, reason: (err as Error).message });
+        if (indexed !== null && name.startsWith('packs/') && !indexed.has(name.slice(name.lastIndexOf('/') + 1))) {
+          notes.push(`${name}: in no index (left by an interrupted backup; no snapshot needs it), not rebuilt: ${errorMessage(err)}; prune deletes it`);
+        } else {
+          problems.push({ where: name, reason: errorMessage(err) });
+        }
       }
     }
-    return { checked: names.size, written, problems };
+    return { checked: names.size, written, problems, notes };
   });
 }
 
@@ -749,9 +772,11 @@ export async function pruneVault(
     const decision = retain(snapshots, policy, opts.timeZone);
     const kept = Object.fromEntries(decision.keep);
     if (opts.dryRun && identityPaths.length === 0) {
+      const secret = hostSecret(vaultPath);
+      const leftoverPacks = secret === null ? 0 : (await Repository.open(store, { secret })).unindexedPacks.length;
       return {
         snapshotsRemoved: decision.remove, snapshotsKept: decision.keep.size, packsDeleted: 0, bytesDeleted: 0, packsKept: 0,
-        unusedBytesKept: 0, dryRun: true, kept, keyProblems: [],
+        unusedBytesKept: 0, leftoverPacks, dryRun: true, kept, keyProblems: [],
       };
     }
     const { identity, problems } = await recoverKey(file, identityPaths);

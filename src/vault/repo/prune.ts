@@ -23,6 +23,12 @@ export interface PruneResult {
   readonly packsKept: number;
   /** Bytes of chunks no snapshot needs that stay because their pack holds needed ones too. */
   readonly unusedBytesKept: number;
+  /**
+   * Packs in no index that cannot be read (an interrupted backup left fewer than k shards, or
+   * a broken one): deleted. In a dry run, every pack in no index (the real run adopts the
+   * readable ones first).
+   */
+  readonly leftoverPacks: number;
   readonly dryRun: boolean;
 }
 
@@ -41,7 +47,9 @@ export async function prune(repo: Repository, remove: readonly string[], opts: P
   const lock = opts.dryRun ? null : await repo.lock('prune');
   try {
     await repo.loadIndex();
-    if (!opts.dryRun) await repo.adoptUnindexedPacks();
+    // Leftovers of killed backups: the readable ones are indexed (kept, or deleted below like
+    // any dead pack); the unreadable ones hold nothing a snapshot can use.
+    const leftovers = opts.dryRun ? [...repo.unindexedPacks] : (await repo.adoptUnindexedPacks()).rejected.map((r) => r.packId);
     const all = await listSnapshotIds(repo.store);
     const removing = new Set(remove);
     for (const id of removing) if (!all.includes(id)) throw new InputError('VAULT_SNAPSHOT_MISSING', 'no such snapshot to remove', `snapshots/${id}`);
@@ -90,7 +98,7 @@ export async function prune(repo: Repository, remove: readonly string[], opts: P
     }
     const result: PruneResult = {
       snapshotsRemoved: [...removing], snapshotsKept: kept.length, packsDeleted: goes.length, bytesDeleted,
-      packsKept: stays.length, unusedBytesKept, dryRun: opts.dryRun === true,
+      packsKept: stays.length, unusedBytesKept, leftoverPacks: leftovers.length, dryRun: opts.dryRun === true,
     };
     if (opts.dryRun) return result;
 
@@ -109,6 +117,8 @@ export async function prune(repo: Repository, remove: readonly string[], opts: P
         opts.onProgress?.({ phase: 'deleting packs', done: ++deleted, total: goes.length });
       }
     }
+    // Only now, with every needed chunk found in an indexed pack: no leftover can be needed.
+    for (const packId of leftovers) await repo.store.delete(packBlobName(packId));
     await repo.loadIndex();
     return result;
   } finally {
