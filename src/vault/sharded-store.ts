@@ -266,7 +266,6 @@ export class ShardedStore implements BlobStore {
     return fixed;
   }
 
-  /** Per site: are the shards of this pack there and intact? (for "can we lose site X?") */
   /**
    * Each site's shard of a pack, checked against its own hashes; with `parity`, also against
    * the pack rebuilt from the others: every shard is recomputed from k good ones and compared,
