@@ -76,14 +76,24 @@ const dropCaches = (): void => {
     }
   }
 };
+let peakRss = 0;
+let phasePeak = 0;
+const rssTimer = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  phasePeak = Math.max(phasePeak, rss);
+}, 20);
+/** Peak RSS of each timed phase, MiB. */
+const phaseRss: number[] = [];
 const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   dropCaches();
+  phasePeak = process.memoryUsage().rss;
   const t0 = process.hrtime.bigint();
   const r = await f();
-  return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+  const took = Number(process.hrtime.bigint() - t0) / 1e9;
+  phaseRss.push(Math.round(Math.max(phasePeak, process.memoryUsage().rss) / MiB));
+  return [r, took];
 };
-let peakRss = 0;
-const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
 
 const [full, tFull] = await timed(() => backup(repo, [DATA], { ...opts, filesCache: filesCache() }));
 // second backup after a small change: 64 KiB overwritten in every 20th file
@@ -114,7 +124,7 @@ console.log(`vault full backup     ${tFull.toFixed(2)} s  ${vFull.toFixed(1)} Mi
 console.log(`vault second backup   ${tIncr.toFixed(2)} s  ${mibs(total, tIncr).toFixed(1)} MiB/s  (${changed} files changed, ${incr.unchangedFiles} taken unread from the files cache) new ${(incr.record.totals.newBytes / MiB).toFixed(2)} MiB, stored ${(incr.record.totals.storedBytes / MiB).toFixed(2)} MiB`);
 console.log(`vault restore         ${tRestore.toFixed(2)} s  ${vRestore.toFixed(1)} MiB/s  identical=${same ? 'yes' : 'NO'}`);
 console.log(`vault verify full     ${tVerify.toFixed(2)} s  ${mibs(ver.bytesRead, tVerify).toFixed(1)} MiB/s of repository  ok=${ver.ok}`);
-console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB, peak RSS ${(peakRss / MiB).toFixed(0)} MiB`);
+console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB, peak RSS ${(peakRss / MiB).toFixed(0)} MiB (full backup ${phaseRss[0]}, second backup ${phaseRss[1]}, restore ${phaseRss[2]}, verify ${phaseRss[3]})`);
 for (const t of tools) {
   const rss = (phase: string): string => rows.find((x) => x[0] === t && x[1] === phase)?.[7] ?? '?';
   console.log(`${t.padEnd(6)} full ${peer(t, 'backup-full')?.toFixed(1)} MiB/s, incremental ${rows.find((x) => x[0] === t && x[1] === 'backup-incr')?.[2]} s, restore ${peer(t, 'restore')?.toFixed(1)} MiB/s; peak RSS backup ${rss('backup-full')} MiB, restore ${rss('restore')} MiB`);
