@@ -690,9 +690,10 @@ export async function repairVault(vaultPath: string, open?: SiteOpener): Promise
     const names = new Set<string>(['config', VAULT_RECORD]);
     for (const prefix of ['packs/', 'index/', 'snapshots/', RETIRED]) for (const n of await store.list(prefix)) names.add(n);
     // Which packs the index names, to tell a damaged pack from a killed backup's leftover. The
-    // index needs the host's repository secret; elsewhere every pack counts as indexed.
+    // index needs the host's repository secret; elsewhere, or when the index itself cannot be
+    // read (repair is what fixes that), every pack counts as indexed.
     const secret = hostSecret(vaultPath);
-    const indexed = secret === null ? null : (await Repository.open(store, { secret })).indexedPacks;
+    const indexed = secret === null ? null : await Repository.open(store, { secret }).then((r) => r.indexedPacks, () => null);
     for (const name of [...names].sort()) {
       try {
         for (const site of await store.repair(name)) written[site] = (written[site] ?? 0) + 1;
