@@ -331,6 +331,26 @@ describe('vault: a backup killed mid-write across three sites', () => {
   });
 });
 
+describe('vault: repair with an index it cannot read', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-index-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('still refills a wiped site, and names no pack a leftover', async () => {
+    const { v } = await twoOfThreeVault(root);
+    const data = join(root, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'f'), randomBytes(256 * 1024));
+    await backupVault(v, [data]);
+    // Every site's index files garbled alike (the copy all sites agree on is garbage), and
+    // site c's packs gone.
+    for (const site of ['a', 'b', 'c']) for (const f of filesUnder(join(root, site, 'index'))) writeFileSync(f, randomBytes(200));
+    rmSync(join(root, 'c', 'packs'), { recursive: true, force: true });
+    const r = await repairVault(v);
+    assert.ok((r.written.c ?? 0) > 0, JSON.stringify(r));
+    assert.deepEqual(r.notes, []);
+  });
+});
+
 describe('vault: a slow site during a backup', () => {
   const root = mkdtempSync(join(tmpdir(), 'lianfang-vault-slow-'));
   after(() => rmSync(root, { recursive: true, force: true }));
