@@ -87,6 +87,18 @@ function layShards(packId: Uint8Array, pack: Uint8Array, k: number, n: number): 
  * was wrong where.
  */
 export async function joinDataShards(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): Promise<Uint8Array | null> {
+  const joined = joinStripes(shards, options);
+  if (joined === null) return null;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', joined.pack));
+  return sameBytes(digest, joined.packSha256) ? joined.pack : null;
+}
+
+/**
+ * The k data shards' stripes laid end to end, when their headers are intact and agree, with
+ * the pack hash they carry, which is NOT checked here: for a reader that authenticates every
+ * part of the pack it uses (chunks under AES-GCM) and falls back to `decodePack` when one fails.
+ */
+export function joinStripes(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): { pack: Uint8Array; packSha256: Uint8Array } | null {
   const headers: ShardHeader[] = [];
   for (const [j, shard] of shards.entries()) {
     if (shard === null) return null;
@@ -114,8 +126,7 @@ export async function joinDataShards(shards: ReadonlyArray<Uint8Array | null>, o
     // The padding must be zero, as decodePack requires.
     for (let i = used; i < stripeLength; i++) if (payload[i] !== 0) return null;
   }
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pack));
-  return sameBytes(digest, first.packSha256) ? pack : null;
+  return { pack, packSha256: first.packSha256 };
 }
 
 /** Reads and checks a shard's header (not its payload hash); throws InputError naming the check. */

@@ -409,6 +409,8 @@ interface OpenPack {
   readonly bytes: Uint8Array;
   readonly dataKey: Uint8Array;
   readonly bodyOffset: number;
+  /** Read with the store's `get`, every check it makes done (not `getUnchecked`). */
+  readonly careful: boolean;
 }
 
 export class ChunkReader {
@@ -425,7 +427,18 @@ export class ChunkReader {
   async read(idHex: string): Promise<Buffer> {
     const loc = this.repo.index.get(idHex);
     if (!loc) throw new NotFoundError('VAULT_CHUNK_MISSING', `chunk ${idHex} is in no index`);
-    const pack = await this.openPack(loc.packId);
+    const first = this.openPack(loc.packId);
+    try {
+      return await this.readFrom(await first, idHex, loc);
+    } catch (err) {
+      // A pack taken by the store's cheap route may hold a bad shard the chunk's checks just
+      // caught: read it again with every check (bad shards skipped, parity used), once.
+      if (!(err instanceof InputError) || (await first.then((p) => p.careful, () => false))) throw err;
+      return this.readFrom(await this.openPack(loc.packId, true), idHex, loc);
+    }
+  }
+
+  private async readFrom(pack: OpenPack, idHex: string, loc: ChunkLocation): Promise<Buffer> {
     const where = `${packBlobName(loc.packId)} @${loc.offset}`;
     const entry: PackEntry = { chunkId: Buffer.from(idHex, 'hex'), ...loc };
     if (loc.offset + loc.storedLength + 16 > pack.bytes.length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
@@ -442,23 +455,26 @@ export class ChunkReader {
     if (loc) void this.openPack(loc.packId).catch(() => undefined);
   }
 
-  private openPack(packId: string): Promise<OpenPack> {
-    const hit = this.cache.get(packId);
+  private openPack(packId: string, careful = false): Promise<OpenPack> {
+    const hit = careful ? undefined : this.cache.get(packId);
     if (hit) {
       this.cache.delete(packId);
       this.cache.set(packId, hit);
       return hit;
     }
-    const p = this.load(packId);
+    this.cache.delete(packId);
+    const p = this.load(packId, careful);
     this.cache.set(packId, p);
     p.catch(() => this.cache.delete(packId));
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     return p;
   }
 
-  private async load(packId: string): Promise<OpenPack> {
+  private async load(packId: string, careful: boolean): Promise<OpenPack> {
     const name = packBlobName(packId);
-    const bytes = await this.repo.store.get(name);
+    const store = this.repo.store;
+    const quick = !careful && store.getUnchecked !== undefined;
+    const bytes = quick ? await store.getUnchecked!(name) : await store.get(name);
     if (bytes === null) throw new NotFoundError('VAULT_PACK_MISSING', `pack ${name} is missing`);
     const header = readPackHeader(this.repo.keys.metaKey, bytes, name);
     let dataKey: Uint8Array;
@@ -467,6 +483,6 @@ export class ChunkReader {
     } catch (err) {
       throw new InputError('VAULT_UNWRAP', `cannot unwrap the data key: ${(err as Error).message}`, name, { cause: err });
     }
-    return { bytes, dataKey, bodyOffset: header.bodyOffset };
+    return { bytes, dataKey, bodyOffset: header.bodyOffset, careful: !quick };
   }
 }
