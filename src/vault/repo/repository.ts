@@ -416,6 +416,7 @@ interface OpenPack {
 export class ChunkReader {
   private readonly cache = new Map<string, Promise<OpenPack>>();
   private readonly cacheSize = 4;
+  private readonly carefulLoads = new WeakSet<Promise<OpenPack>>();
 
   constructor(private readonly repo: Repository, private readonly unwrap: UnwrapDataKey) {}
 
@@ -456,16 +457,20 @@ export class ChunkReader {
   }
 
   private openPack(packId: string, careful = false): Promise<OpenPack> {
-    const hit = careful ? undefined : this.cache.get(packId);
-    if (hit) {
+    const hit = this.cache.get(packId);
+    // A careful load already under way or done serves every chunk that failed on the quick one.
+    if (hit && (!careful || this.carefulLoads.has(hit))) {
       this.cache.delete(packId);
       this.cache.set(packId, hit);
       return hit;
     }
     this.cache.delete(packId);
     const p = this.load(packId, careful);
+    if (careful) this.carefulLoads.add(p);
     this.cache.set(packId, p);
-    p.catch(() => this.cache.delete(packId));
+    p.catch(() => {
+      if (this.cache.get(packId) === p) this.cache.delete(packId);
+    });
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     return p;
   }
