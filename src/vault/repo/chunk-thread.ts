@@ -21,11 +21,17 @@ export type ChunkMessage =
   | { readonly id: number; readonly kind: 'done'; readonly size: number }
   | { readonly id: number; readonly kind: 'error'; readonly reason: string };
 
-/** SAB slots: chunks sent and not yet taken; the lowest session still wanted. */
-export const IN_FLIGHT = 0;
-export const LIVE_FROM = 1;
-/** Chunks the thread may send ahead of the backup: about this many MiB of file data in memory. */
+/** SAB slots: the lowest session still wanted; then, per thread, chunks sent and not yet taken. */
+export const LIVE_FROM = 0;
+export const inFlightSlot = (thread: number): number => 1 + thread;
+/** Chunks each thread may send ahead of the backup: about this many MiB of file data in memory. */
 export const MAX_IN_FLIGHT = 12;
+/**
+ * Files read at once. Two keep the disk busy while a thread cuts what it read (a cold read
+ * otherwise stalls every stage after it) and spread the cutting over two cores; restic
+ * reads two files at a time too.
+ */
+export const CHUNK_THREADS = 2;
 
 /** One file's chunks as the thread sends them, in order, each with its id (keyed HMAC). */
 export class FileChunks implements AsyncIterable<{ chunk: Uint8Array; id: Uint8Array }> {
@@ -101,81 +107,100 @@ export class FileReadError extends Error {
 }
 
 /**
- * Reading, content-defined cutting and chunk ids (HMAC-SHA-256) of files on a thread of
+ * Reading, content-defined cutting and chunk ids (HMAC-SHA-256) of files on threads of
  * their own: the work a backup does on every byte, off the thread that compresses,
- * encrypts and packs. Files are read in the order they are asked for, ahead of the backup
- * by at most MAX_IN_FLIGHT chunks (a shared counter the thread waits on), so asking for
- * the next files early keeps the thread busy across file boundaries. One thread per
- * process, started on first use; idle, it does not keep the process alive.
+ * encrypts and packs. Files go to the threads in turn and come back in the order they were
+ * asked for; each thread runs ahead of the backup by at most MAX_IN_FLIGHT chunks (a
+ * shared counter it waits on), so asking for the next files early keeps the threads busy
+ * across file boundaries. The threads start on first use; idle, they do not keep the
+ * process alive.
  */
 export class ChunkThread {
-  private worker: Worker | null = null;
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
-  private readonly open = new Map<number, FileChunks>();
+  private readonly workers: (Worker | null)[];
+  private readonly shared: Int32Array;
+  /** Files asked for and not finished, with the thread reading each. */
+  private readonly open = new Map<number, { file: FileChunks; thread: number }>();
   private nextId = 1;
   private nextSession = 1;
+  private turn = 0;
 
-  /** A backup's share of the thread: `read` queues files; `close` drops what it did not take. */
+  constructor(private readonly threads = CHUNK_THREADS) {
+    this.workers = Array.from({ length: threads }, () => null);
+    this.shared = new Int32Array(new SharedArrayBuffer(4 * (1 + threads)));
+  }
+
+  /** A backup's share of the threads: `read` queues files; `close` drops what it did not take. */
   session(keys: ChunkKeys): ChunkSession {
     const session = this.nextSession++;
     const ids: number[] = [];
     return {
       read: (path) => {
-        const worker = this.ensure();
+        const thread = this.turn;
+        this.turn = (this.turn + 1) % this.threads;
+        const worker = this.ensure(thread);
         const id = this.nextId++;
-        const file = new FileChunks(() => this.release());
-        if (this.open.size === 0) worker.ref(); // a file in flight keeps the process alive
-        this.open.set(id, file);
+        const file = new FileChunks(() => this.release(thread));
+        if (!this.busy(thread)) worker.ref(); // a file in flight keeps the process alive
+        this.open.set(id, { file, thread });
         ids.push(id);
         const req: ChunkRequest = { id, session, path, keys };
         worker.postMessage(req);
         return file;
       },
       close: () => {
-        // Files asked for and not taken: the thread skips them, and what it sends is dropped.
+        // Files asked for and not taken: the threads skip them, and what they send is dropped.
         if (Atomics.load(this.shared, LIVE_FROM) <= session) Atomics.store(this.shared, LIVE_FROM, session + 1);
         for (const id of ids) {
-          const file = this.open.get(id);
+          const file = this.open.get(id)?.file;
           file?.abandon();
           file?.fail(new FileReadError('skipped: the backup ended'));
         }
-        Atomics.notify(this.shared, IN_FLIGHT);
+        for (let t = 0; t < this.threads; t++) Atomics.notify(this.shared, inFlightSlot(t));
       },
     };
   }
 
-  private release(): void {
-    Atomics.sub(this.shared, IN_FLIGHT, 1);
-    Atomics.notify(this.shared, IN_FLIGHT);
+  private busy(thread: number): boolean {
+    for (const o of this.open.values()) if (o.thread === thread) return true;
+    return false;
   }
 
-  private ensure(): Worker {
-    if (this.worker !== null) return this.worker;
+  private release(thread: number): void {
+    Atomics.sub(this.shared, inFlightSlot(thread), 1);
+    Atomics.notify(this.shared, inFlightSlot(thread));
+  }
+
+  private ensure(thread: number): Worker {
+    const running = this.workers[thread];
+    if (running) return running;
     const { url, data } = workerEntry(import.meta.url, './chunk-worker');
-    const w = new Worker(url, { workerData: { ...data, shared: this.shared } });
+    const w = new Worker(url, { workerData: { ...data, shared: this.shared, slot: inFlightSlot(thread) } });
     w.unref();
     w.on('message', (m: ChunkMessage) => {
-      const file = this.open.get(m.id);
-      if (file === undefined) {
-        if (m.kind === 'chunk') this.release();
+      const o = this.open.get(m.id);
+      if (o === undefined) {
+        if (m.kind === 'chunk') this.release(thread);
         return;
       }
       if (m.kind !== 'chunk') {
         this.open.delete(m.id);
-        if (this.open.size === 0) w.unref();
+        if (!this.busy(thread)) w.unref();
       }
-      file.push(m);
+      o.file.push(m);
     });
     const died = (err: Error): void => {
-      if (this.worker !== w) return;
-      this.worker = null;
-      Atomics.store(this.shared, IN_FLIGHT, 0);
-      for (const f of this.open.values()) f.fail(err);
-      this.open.clear();
+      if (this.workers[thread] !== w) return;
+      this.workers[thread] = null;
+      Atomics.store(this.shared, inFlightSlot(thread), 0);
+      for (const [id, o] of this.open) {
+        if (o.thread !== thread) continue;
+        o.file.fail(err);
+        this.open.delete(id);
+      }
     };
     w.on('error', died);
     w.on('exit', (code) => died(new Error(`chunk thread exited (${code})`)));
-    this.worker = w;
+    this.workers[thread] = w;
     return w;
   }
 }

@@ -4,11 +4,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../core/index.js';
 import { ChunkSplitter, FastCdc } from './chunker.js';
-import { IN_FLIGHT, LIVE_FROM, MAX_IN_FLIGHT, type ChunkMessage, type ChunkRequest } from './chunk-thread.js';
+import { LIVE_FROM, MAX_IN_FLIGHT, type ChunkMessage, type ChunkRequest } from './chunk-thread.js';
 
 const READ_SIZE = 4 * 1024 * 1024;
 const port = parentPort!;
-const shared = (workerData as { shared: Int32Array }).shared;
+const { shared, slot: IN_FLIGHT } = workerData as { shared: Int32Array; slot: number };
 const readBuf = Buffer.allocUnsafe(READ_SIZE);
 let cdcOf: { session: number; cdc: FastCdc } | null = null;
 
