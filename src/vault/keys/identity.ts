@@ -35,6 +35,7 @@ export interface Identity {
 // DER prefixes of RFC 8410 structures: Node imports raw X25519 keys only wrapped in them.
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function derive(secret: Uint8Array, what: string, length: number): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), utf8(`lianfang-vault/identity/v1/${what}`), length));
@@ -42,6 +43,20 @@ function derive(secret: Uint8Array, what: string, length: number): Uint8Array {
 
 export function x25519PublicKeyObject(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/**
+ * A fresh X25519 private key made from 32 random bytes. Not generateKeyPairSync: on Node 20 a
+ * collected key-generation job can deadlock a later export of the key it made (a backup hung
+ * for good in futex_wait; gdb showed ~KeyGenJob run by the GC inside the export's key lock).
+ */
+export function freshX25519(): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+}
+
+/** A fresh Ed25519 private key from a random seed (see freshX25519 for why not generateKeyPairSync). */
+export function freshEd25519(): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
 }
 
 export function rawX25519Public(key: KeyObject): Uint8Array {

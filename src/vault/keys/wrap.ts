@@ -6,12 +6,12 @@
  * wrap stays secret while either KEM holds, and a wrap moved to another context does not open.
  * The derived AES-256-GCM key and nonce are used once, for this wrap only.
  */
-import { createCipheriv, createDecipheriv, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { InputError } from '../../core/index.js';
 import { concatBytes, framed, fromHex, sha256, toHex, utf8 } from './bytes.js';
 import { KEYS_ERRORS } from './errors.js';
-import { rawX25519Public, x25519PublicKeyObject, type Identity, type Recipient } from './identity.js';
+import { freshX25519, rawX25519Public, x25519PublicKeyObject, type Identity, type Recipient } from './identity.js';
 
 const MAGIC = utf8('LFKW');
 const VERSION = 1;
@@ -62,7 +62,8 @@ export function wrapKey(recipient: Recipient, key: Uint8Array, context: string):
     throw new InputError(KEYS_ERRORS.wrapInvalid, `a wrapped key is 1–${MAX_WRAPPED_KEY_BYTES} bytes, got ${key.length}`);
   }
   const kem = ml_kem768.encapsulate(recipient.mlkemPublicKey);
-  const ephemeral = generateKeyPairSync('x25519');
+  const privateKey = freshX25519();
+  const ephemeral = { privateKey, publicKey: createPublicKey(privateKey) };
   const header = concatBytes(
     MAGIC,
     new Uint8Array([VERSION, ALGORITHM]),

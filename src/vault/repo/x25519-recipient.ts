@@ -1,8 +1,9 @@
 import {
-  createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync,
+  createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync,
   randomBytes, sign, verify, type KeyObject,
 } from 'node:crypto';
 import { InputError } from '../../core/index.js';
+import { freshEd25519, freshX25519, rawX25519Public } from '../keys/identity.js';
 import type { UnwrapDataKey, WrapDataKey } from './repository.js';
 import type { SignSnapshot, VerifySnapshotSignature } from './snapshot.js';
 
@@ -20,7 +21,7 @@ export interface X25519Recipient {
 }
 
 function rawPublic(key: KeyObject): Buffer {
-  return Buffer.from(key.export({ format: 'jwk' }).x as string, 'base64url');
+  return Buffer.from(rawX25519Public(key));
 }
 
 function publicFromRaw(raw: Uint8Array): KeyObject {
@@ -28,7 +29,7 @@ function publicFromRaw(raw: Uint8Array): KeyObject {
 }
 
 export function x25519Recipient(): X25519Recipient & { readonly privateKeyPem: string } {
-  const pem = generateKeyPairSync('x25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const pem = freshX25519().export({ format: 'pem', type: 'pkcs8' }).toString();
   return { ...x25519FromPrivatePem(pem), privateKeyPem: pem };
 }
 
@@ -40,9 +41,9 @@ export function x25519FromPrivatePem(pem: string): X25519Recipient {
     Buffer.from(hkdfSync('sha256', shared, Buffer.concat([eph, recipientRaw]), 'lianfang-vault x25519 wrap', 32));
   return {
     wrapDataKey(key: Uint8Array): Uint8Array {
-      const eph = generateKeyPairSync('x25519');
-      const ephRaw = rawPublic(eph.publicKey);
-      const k = wrapKey(ephRaw, diffieHellman({ privateKey: eph.privateKey, publicKey }));
+      const eph = freshX25519();
+      const ephRaw = rawPublic(createPublicKey(eph));
+      const k = wrapKey(ephRaw, diffieHellman({ privateKey: eph, publicKey }));
       const nonce = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', k, nonce);
       return Buffer.concat([ephRaw, nonce, c.update(key), c.final(), c.getAuthTag()]);
@@ -65,7 +66,8 @@ export function x25519FromPrivatePem(pem: string): X25519Recipient {
 
 /** An Ed25519 signer/verifier pair with the snapshot callback shapes. */
 export function ed25519Signer(): { sign: SignSnapshot; verify: VerifySnapshotSignature; privateKeyPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const privateKey = freshEd25519();
+  const publicKey = createPublicKey(privateKey);
   return {
     sign: (bytes) => sign(null, bytes, privateKey),
     verify: (bytes, sig) => sig.length === 64 && verify(null, bytes, publicKey, sig),
