@@ -4,21 +4,18 @@
 // same data. This machine's speed wanders by half from one minute to the next, so the whole
 // sequence (peers, then us) runs ROUNDS times and each tool keeps its best round per phase.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
-// The compiled code in dist/, as `lianfang vault` runs it: built first, so it is the code in
-// src/. (Through tsx, each of the backup's threads would compile its TypeScript again and
-// tsx's loader threads would take about a second of CPU from a 2-core machine.)
+// Our side runs as users run it: `lianfang vault …` (bin/lianfang.js over the compiled dist/),
+// one process per phase under /usr/bin/time, exactly as vault-peers.sh runs restic and borg
+// (wall time, CPU and peak RSS from the same tool). dist/ is built first, so it is src/.
 const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin', 'lianfang.js');
 console.log('building dist/ (tsc -p tsconfig.build.json) …');
 const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 if (built.status !== 0) throw new Error(`build failed (${built.status})`);
-const { FilesCache, LocalDirBlobStore, Repository, backup, ed25519Signer, initRepository, restore, verifyRepo, x25519Recipient } =
-  (await import(join(ROOT, 'dist/vault/repo/index.js'))) as typeof import('../src/vault/repo/index.js');
-const { ShardedStore } = (await import(join(ROOT, 'dist/vault/sharded-store.js'))) as typeof import('../src/vault/sharded-store.js');
-type FilesCache = import('../src/vault/repo/index.js').FilesCache;
 
 const DIV = process.env.DIV ?? '2';
 const WORK = '/tmp/vault-bench';
@@ -51,10 +48,6 @@ const dropCaches = (): void => {
     }
   }
 };
-let phasePeak = 0;
-const rssTimer = setInterval(() => {
-  phasePeak = Math.max(phasePeak, process.memoryUsage().rss);
-}, 20);
 
 /** One tool's figures in one round: MiB/s by phase (incremental: seconds), peak RSS by phase. */
 interface Figures {
@@ -81,36 +74,35 @@ function peersRound(): Map<string, Figures> {
   }]));
 }
 
-/** The vault on the same data (left mutated by the script: 5 % of files changed). */
-async function vaultRound(): Promise<Figures> {
-  const total = bytesOf(DATA);
-  const repoDir = join(WORK, 'repo-vault');
-  rmSync(repoDir, { recursive: true, force: true });
-  const rec = x25519Recipient();
-  const signer = ed25519Signer();
-  // As deployed: packs erasure-coded 2-of-3 across three sites (here three local folders).
-  const store = new ShardedStore(['local', 'offsite', 'third'].map((name) => ({ name, store: new LocalDirBlobStore(join(repoDir, name)) })), 2);
-  const { secret } = await initRepository(store, { wrapDataKey: rec.wrapDataKey });
-  const repo = await Repository.open(store, { secret });
-  const opts = { wrapDataKey: rec.wrapDataKey, sign: signer.sign };
-  // The files cache, as `lianfang vault backup` keeps it in `<vault>.host/files-cache`: restic
-  // and borg keep theirs too (restic's parent snapshot, borg's files cache).
-  const cachePath = join(WORK, 'vault-host', 'files-cache');
-  rmSync(cachePath, { force: true });
-  const filesCache = (): FilesCache => FilesCache.load(cachePath, repo.config.repoId, repo.config.chunker);
-  /** Peak RSS of each timed phase, MiB. */
-  const phaseRss: number[] = [];
-  const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
-    dropCaches();
-    phasePeak = process.memoryUsage().rss;
-    const t0 = process.hrtime.bigint();
-    const r = await f();
-    const took = Number(process.hrtime.bigint() - t0) / 1e9;
-    phaseRss.push(Math.round(Math.max(phasePeak, process.memoryUsage().rss) / MiB));
-    return [r, took];
-  };
+/** One `lianfang vault …` run, timed as the peers are; throws with its output when it fails. */
+function lianfang(args: string[], timed: boolean): { wall: number; rssMiB: number; stdout: string } {
+  const timing = join(WORK, 'vault-time.txt');
+  const argv = timed ? ['-f', '%e %M', '-o', timing, process.execPath, CLI, 'vault', ...args] : [CLI, 'vault', ...args];
+  if (timed) dropCaches();
+  const r = spawnSync(timed ? '/usr/bin/time' : process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, NO_COLOR: '1' } });
+  if (r.status !== 0) throw new Error(`lianfang vault ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  if (!timed) return { wall: 0, rssMiB: 0, stdout: r.stdout };
+  const [wall, kb] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { wall: wall!, rssMiB: Math.round(kb! / 1024), stdout: r.stdout };
+}
 
-  const [full, tFull] = await timed(() => backup(repo, [DATA], { ...opts, filesCache: filesCache() }));
+/** The vault on the same data (left mutated by the script: 5 % of files changed), through the CLI. */
+function vaultRound(): Figures {
+  const total = bytesOf(DATA);
+  const dir = join(WORK, 'repo-vault');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const vault = join(dir, 'core.json');
+  const custodians = ['alice', 'bob', 'carol'];
+  for (const c of custodians) lianfang(['keygen', '--out', join(dir, `${c}.key`)], false);
+  // As deployed: packs erasure-coded 2-of-3 across three sites (here three local folders).
+  lianfang([
+    'init', '--vault', vault, ...['local', 'offsite', 'third'].flatMap((s) => ['--site', `${s}=${join(dir, s)}`]), '--data', '2-of-3',
+    ...custodians.flatMap((c) => ['--custodian', `${c}=${join(dir, `${c}.key.pub`)}`]), '--quorum', '2',
+  ], false);
+  const identities = ['--identity', join(dir, 'alice.key'), '--identity', join(dir, 'bob.key')];
+
+  const full = lianfang(['backup', '--vault', vault, DATA], true);
   // second backup after a small change: 64 KiB overwritten in every 20th file
   const files = readdirSync(DATA, { recursive: true }).map(String).filter((n) => statSync(join(DATA, n)).isFile()).sort();
   let changed = 0;
@@ -121,35 +113,34 @@ async function vaultRound(): Promise<Figures> {
     closeSync(fd);
     changed++;
   }
-  const [incr, tIncr] = await timed(() => backup(repo, [DATA], { ...opts, filesCache: filesCache() }));
+  const incr = lianfang(['backup', '--vault', vault, DATA], true);
   const out = join(WORK, 'restore-vault');
   rmSync(out, { recursive: true, force: true });
-  const [res, tRestore] = await timed(() => restore(repo, incr.snapshotId, out, { unwrapDataKey: rec.unwrapDataKey, verifySignature: signer.verify }));
+  const res = lianfang(['restore', '--vault', vault, 'latest', '--to', out, ...identities], true);
   const same = spawnSync('diff', ['-r', '-q', DATA, join(out, 'data')]).status === 0;
-  const [ver, tVerify] = await timed(() => verifyRepo(repo, { level: 'full', unwrapDataKey: rec.unwrapDataKey, verifySignature: signer.verify }));
-  const repoBytes = bytesOf(repoDir);
+  const ver = lianfang(['verify', '--vault', vault, '--level', 'full', ...identities], true);
+  const repoBytes = ['local', 'offsite', 'third'].reduce((n, s) => n + bytesOf(join(dir, s)), 0);
   console.log('');
   console.log(`dataset: ${files.length} files, ${(total / MiB).toFixed(1)} MiB (vault-peers.sh DIV=${DIV}); ${DROP ? 'sync and page cache dropped before each phase, as for the peers' : 'sync before each phase (DROP_CACHES=0: page cache kept)'}`);
-  console.log(`vault full backup     ${tFull.toFixed(2)} s  ${mibs(total, tFull).toFixed(1)} MiB/s  new ${(full.record.totals.newBytes / MiB).toFixed(1)} MiB, stored ${(full.record.totals.storedBytes / MiB).toFixed(1)} MiB`);
-  console.log(`vault second backup   ${tIncr.toFixed(2)} s  ${mibs(total, tIncr).toFixed(1)} MiB/s  (${changed} files changed, ${incr.unchangedFiles} taken unread from the files cache) new ${(incr.record.totals.newBytes / MiB).toFixed(2)} MiB, stored ${(incr.record.totals.storedBytes / MiB).toFixed(2)} MiB`);
-  console.log(`vault restore         ${tRestore.toFixed(2)} s  ${mibs(res.bytes, tRestore).toFixed(1)} MiB/s  identical=${same ? 'yes' : 'NO'}`);
-  console.log(`vault verify full     ${tVerify.toFixed(2)} s  ${mibs(ver.bytesRead, tVerify).toFixed(1)} MiB/s of repository  ok=${ver.ok}`);
-  console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB, peak RSS (full backup ${phaseRss[0]}, second backup ${phaseRss[1]}, restore ${phaseRss[2]}, verify ${phaseRss[3]}) MiB`);
-  if (!same || !ver.ok) throw new Error('the restore differs from the data, or the repository does not verify');
+  console.log(`vault full backup     ${full.wall.toFixed(2)} s  ${mibs(total, full.wall).toFixed(1)} MiB/s  peak RSS ${full.rssMiB} MiB  (${full.stdout.trim().split('\n').pop()})`);
+  console.log(`vault second backup   ${incr.wall.toFixed(2)} s  (${changed} files changed)  peak RSS ${incr.rssMiB} MiB`);
+  console.log(`vault restore         ${res.wall.toFixed(2)} s  ${mibs(total, res.wall).toFixed(1)} MiB/s  peak RSS ${res.rssMiB} MiB  identical=${same ? 'yes' : 'NO'}`);
+  console.log(`vault verify full     ${ver.wall.toFixed(2)} s  ${mibs(repoBytes, ver.wall).toFixed(1)} MiB/s of repository  peak RSS ${ver.rssMiB} MiB`);
+  console.log(`vault repository ${(repoBytes / MiB).toFixed(1)} MiB over three sites (${(repoBytes / total).toFixed(2)}× the data)`);
+  if (!same) throw new Error('the restore differs from the data');
   rmSync(out, { recursive: true, force: true });
-  return { full: mibs(total, tFull), incrS: tIncr, restore: mibs(res.bytes, tRestore), rssBackup: phaseRss[0]!, rssRestore: phaseRss[2]! };
+  return { full: mibs(total, full.wall), incrS: incr.wall, restore: mibs(total, res.wall), rssBackup: full.rssMiB, rssRestore: res.rssMiB };
 }
 
 const rounds: Map<string, Figures>[] = [];
 for (let r = 1; r <= ROUNDS; r++) {
   console.log(`\n== round ${r} of ${ROUNDS}`);
   const figures = peersRound();
-  figures.set('vault', await vaultRound());
+  figures.set('vault', vaultRound());
   const line = [...figures.entries()].map(([t, f]) => `${t} ${f.full.toFixed(1)}/${f.restore.toFixed(1)}`).join(', ');
   console.log(`round ${r}: MiB/s full backup/restore: ${line}`);
   rounds.push(figures);
 }
-clearInterval(rssTimer);
 
 /** A tool's best round per phase: the least disturbed run of each, ours and theirs alike. */
 const best = (tool: string): Figures => {

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { backupVault, drillVault, exportVault, initVault, readTrustedHead, recoverVaultFile, repairVault, rotateVaultCustodians, keygen, listSnapshots, parseData, parseNamed, pruneVault, readVaultFile, recordVerify, restoreVault, verifyVault, writeIdentity, writeRecipient } from '../vault/index.js';
+import type * as VaultApi from '../vault/index.js';
+
+/** The vault module, loaded when a vault command runs: not for `--help`, nor for other commands. */
+let api: Promise<typeof VaultApi> | null = null;
+const vaultApi = (): Promise<typeof VaultApi> => (api ??= import('../vault/index.js'));
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -24,6 +28,7 @@ export function registerVaultCommands(program: Command): void {
     .description('Make a custodian identity (ML-KEM-768 + X25519): writes FILE (private, 0600) and FILE.pub')
     .requiredOption('--out <file>', 'identity file to write')
     .action(async (o: { out: string }) => {
+      const { keygen, writeIdentity, writeRecipient } = await vaultApi();
       const { identity, recipient } = keygen();
       await writeIdentity(o.out, identity);
       await writeRecipient(`${o.out}.pub`, recipient);
@@ -46,6 +51,7 @@ export function registerVaultCommands(program: Command): void {
     .option('--known-hosts <file>', 'known_hosts file for sftp:// sites (default ~/.ssh/known_hosts)')
     .option('--host-key <name=SHA256:…>', "pin an sftp site's host key (repeatable)", collect)
     .action(async (o: { vault: string; site: string[]; data: string; custodian: string[]; quorum: number; sshKey?: string; knownHosts?: string; hostKey?: string[] }) => {
+      const { initVault, parseData, parseNamed } = await vaultApi();
       const pins = new Map<string, string[]>();
       for (const p of (o.hostKey ?? []).map((h) => parseNamed(h, '--host-key'))) pins.set(p.name, [...(pins.get(p.name) ?? []), p.value]);
       const sites = o.site.map((s) => parseNamed(s, '--site')).map((s) => ({ name: s.name, url: s.value, ...(pins.has(s.name) ? { hostKeys: pins.get(s.name)! } : {}) }));
@@ -63,6 +69,7 @@ export function registerVaultCommands(program: Command): void {
     .option('--stdin <name>', 'back up standard input under this file name, e.g. pg_dump core | lianfang vault backup --stdin core.sql (no plaintext copy on disk)')
     .option('--force', 'read every file, even those the files cache shows unchanged (same size, mtime, ctime and inode)')
     .action(async (paths: string[], o: { vault: string; stdin?: string; force?: boolean }) => {
+      const { backupVault } = await vaultApi();
       if ((paths.length > 0) === Boolean(o.stdin)) throw new InvalidArgumentError('give paths to back up, or --stdin NAME, not both');
       const r = await backupVault(o.vault, o.stdin ? { stream: process.stdin, name: o.stdin } : paths, { force: o.force === true });
       for (const p of r.problems) process.stderr.write(`${p.where}: ${p.reason}\n`);
@@ -79,6 +86,7 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--vault <file>', 'vault file')
     .option('-f, --format <format>', 'table or json', 'table')
     .action(async (o: { vault: string; format: string }) => {
+      const { listSnapshots } = await vaultApi();
       const list = await listSnapshots(o.vault);
       if (o.format === 'json') return out(JSON.stringify(list, null, 2));
       for (const s of list) out(`${s.id.slice(0, 16)}  ${s.time}  ${s.host}  ${String(s.files).padStart(7)} files  ${mib(s.bytes).padStart(11)}  ${s.paths.join(' ')}`);
@@ -93,6 +101,7 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--identity <file>', 'a custodian identity file (repeatable)', collect)
     .option('--trusted-head <file>', "the last drill's record (or its trustedHead): refuse a history cut back since then")
     .action(async (snapshot: string, o: { vault: string; to: string; identity: string[]; trustedHead?: string }) => {
+      const { readTrustedHead, restoreVault } = await vaultApi();
       const r = await restoreVault(o.vault, snapshot, o.to, o.identity, undefined, o.trustedHead ? { trustedHead: readTrustedHead(o.trustedHead) } : {});
       for (const p of r.keyProblems) process.stderr.write(`custodian share: ${p}\n`);
       out(`restored ${r.snapshotId}: ${r.files} files, ${mib(r.bytes)} in ${r.seconds.toFixed(2)} s`);
@@ -106,6 +115,7 @@ export function registerVaultCommands(program: Command): void {
     .option('--identity <file>', 'custodian identities, for a full check that decrypts every chunk (repeatable)', collect)
     .option('-f, --format <format>', 'text or json', 'text')
     .action(async (o: { vault: string; level: string; identity?: string[]; format: string }) => {
+      const { readVaultFile, recordVerify, verifyVault } = await vaultApi();
       if (!['metadata', 'sample', 'full'].includes(o.level)) throw new InvalidArgumentError('--level is metadata, sample or full');
       const v = await verifyVault(o.vault, o.level as 'metadata', { identityPaths: o.identity ?? [] });
       recordVerify(o.vault, readVaultFile(o.vault).vaultId, v); // evidence for the console and governance
@@ -131,6 +141,7 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--custodian <name=file.pub>', "a new custodian's recipient file (repeatable)", collect)
     .requiredOption('--quorum <k>', 'new quorum', (v) => Number(v))
     .action(async (o: { vault: string; identity: string[]; custodian: string[]; quorum: number }) => {
+      const { rotateVaultCustodians, parseNamed } = await vaultApi();
       const custodians = o.custodian.map((c) => parseNamed(c, '--custodian')).map((c) => ({ name: c.name, recipientPath: c.value }));
       await rotateVaultCustodians(o.vault, o.identity, custodians, o.quorum);
       out(`key now ${o.quorum}-of-${custodians.length} (${custodians.map((c) => c.name).join(', ')}); the old shares should be destroyed`);
@@ -144,6 +155,7 @@ export function registerVaultCommands(program: Command): void {
     .option('--ssh-key <file>', "this host's SSH private key for sftp:// sites")
     .option('--known-hosts <file>', 'known_hosts file for sftp:// sites (default ~/.ssh/known_hosts)')
     .action(async (o: { vault: string; site: string[]; sshKey?: string; knownHosts?: string }) => {
+      const { recoverVaultFile, parseNamed } = await vaultApi();
       const sites = o.site.map((s) => parseNamed(s, '--site')).map((s) => ({ name: s.name, url: s.value }));
       const ssh = { ...(o.sshKey ? { privateKeyPath: o.sshKey } : {}), ...(o.knownHosts ? { knownHostsPath: o.knownHosts } : {}) };
       const r = await recoverVaultFile(o.vault, sites, { ssh });
@@ -160,6 +172,7 @@ export function registerVaultCommands(program: Command): void {
     .requiredOption('--identity <file>', 'a custodian identity file (repeatable)', collect)
     .option('-o, --out <file>', 'tar file to write (default: standard output)')
     .action(async (snapshot: string, o: { vault: string; identity: string[]; out?: string }) => {
+      const { exportVault } = await vaultApi();
       const sink = o.out ? createWriteStream(o.out, { flags: 'wx' }) : process.stdout;
       const r = await exportVault(o.vault, snapshot, sink, o.identity);
       if (o.out) await new Promise<void>((res, rej) => (sink as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
@@ -171,6 +184,7 @@ export function registerVaultCommands(program: Command): void {
     .description('Refill sites that fell behind: rebuild missing or corrupt shards from the good ones, copy missing metadata')
     .requiredOption('--vault <file>', 'vault file')
     .action(async (o: { vault: string }) => {
+      const { repairVault } = await vaultApi();
       const r = await repairVault(o.vault);
       const w = Object.entries(r.written);
       out(`checked ${r.checked} blobs; ${w.length === 0 ? 'every site was complete' : w.map(([site, n]) => `${n} written to ${site}`).join(', ')}`);
@@ -189,6 +203,7 @@ export function registerVaultCommands(program: Command): void {
     .option('-f, --format <format>', 'text or json', 'text')
     .option('--trusted-head <file>', "the last drill's record (or its trustedHead): refuse a history cut back since then")
     .action(async (o: { vault: string; snapshot: string; to: string; identity: string[]; format: string; trustedHead?: string }) => {
+      const { drillVault, readTrustedHead } = await vaultApi();
       const d = await drillVault(o.vault, o.snapshot, o.to, o.identity, undefined, o.trustedHead ? { trustedHead: readTrustedHead(o.trustedHead) } : {});
       if (o.format === 'json') out(JSON.stringify(d, null, 2));
       else out(`drill ${d.ok ? 'passed' : 'FAILED'}: ${d.files} files, ${mib(d.bytes)} restored in ${d.restoreSeconds} s; data age ${Math.round(d.dataAgeSeconds / 60)} min${d.problems.length ? `; ${d.problems.join('; ')}` : ''}`);
@@ -213,6 +228,7 @@ export function registerVaultCommands(program: Command): void {
       vault: string; keepLast?: number; keepHourly?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; keepYearly?: number;
       timezone?: string; identity?: string[]; dryRun?: boolean; format: string;
     }) => {
+      const { pruneVault } = await vaultApi();
       if (!o.dryRun && (o.identity ?? []).length === 0) throw new InvalidArgumentError('prune needs --identity for a quorum of custodians (or --dry-run)');
       const policy = { last: o.keepLast, hourly: o.keepHourly, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly, yearly: o.keepYearly };
       const r = await pruneVault(o.vault, policy, o.identity ?? [], { dryRun: o.dryRun, timeZone: o.timezone });
