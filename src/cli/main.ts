@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerVaultCommands } from './vault.js';
-import { LEVELS } from '../detect/sigma/types.js';
-import { defaultRulesDir } from '../detect/rules-update/paths.js';
+import { SEVERITIES as LEVELS } from '../core/index.js';
 
 /**
  * A command's action, its module loaded only when that command runs: a `lianfang vault`
@@ -52,7 +51,7 @@ program
   .command('hunt')
   .description('Run Sigma rules over Windows event logs (.evtx, .jsonl/.json, .xml) and print a timeline of detections')
   .argument('<paths...>', 'event files or folders (searched recursively)')
-  .option('-r, --rules <path>', `rule file or folder (repeatable; default: ${defaultRulesDir()})`, collect)
+  .option('-r, --rules <path>', 'rule file or folder (repeatable; default: the rules folder `lianfang rules update` fills, shown by `lianfang doctor`)', collect)
   .addOption(new Option('-m, --min-level <level>', 'report only detections at or above this level').argParser(level).default('informational'))
   .option('--ignore-logsource', 'evaluate every rule against every event (for logs whose source is unknown)')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'jsonl', 'csv']).default('table'))
@@ -81,7 +80,7 @@ rules
   .command('update')
   .description("Download SigmaHQ's latest release into the rules folder, verified (digest, archive, every rule parses)")
   .option('--from <url-or-file>', 'release archive URL, GitHub release API URL, or local .zip/.tar.gz')
-  .option('--dest <dir>', `rules folder (default: ${defaultRulesDir()})`)
+  .option('--dest <dir>', 'rules folder (default: the per-user rules folder, shown by `lianfang doctor`)')
   .option('--sha256 <hex>', 'expected SHA-256 of the archive')
   .action(lazy(rulesModule, 'rulesUpdateCommand'));
 rules

@@ -3,6 +3,9 @@ import type { EventRecord } from './event.js';
 /** Sigma's levels, lowest first. */
 export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 
+/** The severities in order, lowest first. */
+export const SEVERITIES: readonly Severity[] = ['informational', 'low', 'medium', 'high', 'critical'];
+
 /**
  * One rule (or other matcher, e.g. a threat-intel indicator) matching one stored event: what
  * detection hands to cases. Cases deduplicate and group these into alerts.

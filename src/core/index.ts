@@ -19,3 +19,4 @@ export { walkFiles } from './files.js';
 export { workerEntry } from './worker-entry.js';
 export type { Transport, MessageSource, MessageFormat, ParsedMessage, IngestedEvent } from './ingest.js';
 export type { Severity, Detection } from './detection.js';
+export { SEVERITIES } from './detection.js';

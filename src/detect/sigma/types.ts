@@ -1,10 +1,12 @@
+import { SEVERITIES } from '../../core/index.js';
+
 /**
  * Sigma rules as parsed from YAML, before compilation. Field names and values are kept as
  * the rule wrote them; positions let errors name the line.
  */
 export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 
-export const LEVELS: readonly SigmaLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
+export const LEVELS: readonly SigmaLevel[] = SEVERITIES;
 
 export function levelRank(level: SigmaLevel): number {
   return LEVELS.indexOf(level);
