@@ -13,14 +13,6 @@ function lazy<M>(load: () => Promise<M>, name: keyof M): (...args: unknown[]) =>
     await action(...args);
   };
 }
-const huntModule = (): Promise<typeof import('./hunt.js')> => import('./hunt.js');
-const rulesModule = (): Promise<typeof import('./rules.js')> => import('./rules.js');
-const doctorModule = (): Promise<typeof import('./doctor.js')> => import('./doctor.js');
-const adminModule = (): Promise<typeof import('./admin.js')> => import('./admin.js');
-const serveModule = (): Promise<typeof import('./serve.js')> => import('./serve.js');
-const intelPatternModule = (): Promise<typeof import('./intel-pattern.js')> => import('./intel-pattern.js');
-const hubModule = (): Promise<typeof import('./hub.js')> => import('./hub.js');
-const intelImportModule = (): Promise<typeof import('./intel-import.js')> => import('./intel-import.js');
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -67,7 +59,7 @@ program
   .option('--timeline-end <time>', 'only events at or before this time (ISO 8601)')
   .option('--no-color', 'no colours in the table')
   .option('-q, --quiet', 'no progress bar and no summary on standard error')
-  .action(lazy(huntModule, 'huntCommand'));
+  .action(lazy(() => import('./hunt.js'), 'huntCommand'));
 
 const rules = program.command('rules').description('Sigma rule corpus: check, update, logsource mapping');
 rules
@@ -75,26 +67,26 @@ rules
   .description('Parse and compile rules; list each one that fails with file, line and reason')
   .argument('[paths...]', 'rule files or folders (default: the rules folder)')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(lazy(rulesModule, 'rulesCheckCommand'));
+  .action(lazy(() => import('./rules.js'), 'rulesCheckCommand'));
 rules
   .command('update')
   .description("Download SigmaHQ's latest release into the rules folder, verified (digest, archive, every rule parses)")
   .option('--from <url-or-file>', 'release archive URL, GitHub release API URL, or local .zip/.tar.gz')
   .option('--dest <dir>', 'rules folder (default: the per-user rules folder, shown by `lianfang doctor`)')
   .option('--sha256 <hex>', 'expected SHA-256 of the archive')
-  .action(lazy(rulesModule, 'rulesUpdateCommand'));
+  .action(lazy(() => import('./rules.js'), 'rulesUpdateCommand'));
 rules
   .command('import')
   .description('Load Sigma rules into the store (enabled); a changed rule gets a new version')
   .argument('<paths...>', 'rule files or folders')
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
-  .action(lazy(adminModule, 'rulesImportCommand'));
+  .action(lazy(() => import('./admin.js'), 'rulesImportCommand'));
 rules
   .command('logsources')
   .description('Print the Sigma logsource → Windows channel / event id mapping the engine uses')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(lazy(rulesModule, 'rulesLogsourcesCommand'));
+  .action(lazy(() => import('./rules.js'), 'rulesLogsourcesCommand'));
 
 function port(value: string): number {
   const n = Number(value);
@@ -140,7 +132,7 @@ program
     if (!Number.isFinite(n) || n <= 0 || n > 24 * 366) throw new InvalidArgumentError('a number of hours above 0 and at most a year');
     return n;
   })
-  .action(lazy(serveModule, 'serveCommand'));
+  .action(lazy(() => import('./serve.js'), 'serveCommand'));
 
 program
   .command('token')
@@ -151,7 +143,7 @@ program
   .option('--name <name>', 'who or what the token is for (shown in the audit log)')
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
-  .action(lazy(adminModule, 'tokenCreateCommand'));
+  .action(lazy(() => import('./admin.js'), 'tokenCreateCommand'));
 
 program
   .command('audit')
@@ -161,18 +153,18 @@ program
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(lazy(adminModule, 'auditVerifyCommand'));
+  .action(lazy(() => import('./admin.js'), 'auditVerifyCommand'));
 
 const intel = program.command('intel').description('The sector intel hub: STIX patterns, collections, TAXII');
 const intelPattern = intel.command('pattern').description('STIX 2.1 patterns for scripts: one JSON answer on standard output per line of standard input');
 intelPattern
   .command('check')
   .description('Read one STIX 2.1 pattern per line; print {"valid":true} or {"valid":false,"error":"… at column n"} for each (a blank line is invalid)')
-  .action(lazy(intelPatternModule, 'intelPatternCheckCommand'));
+  .action(lazy(() => import('./intel-pattern.js'), 'intelPatternCheckCommand'));
 intelPattern
   .command('match')
   .description('Read {"pattern":"…","observed":[observed-data and their SCOs]} per line; print {"match":true|false} or {"error":"…"} for each')
-  .action(lazy(intelPatternModule, 'intelPatternMatchCommand'));
+  .action(lazy(() => import('./intel-pattern.js'), 'intelPatternMatchCommand'));
 intel
   .command('collection')
   .description('TAXII collections')
@@ -186,7 +178,7 @@ intel
   .option('--anonymous', "objects posted here reach other members without created_by_ref (the hub keeps who posted)")
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
-  .action(lazy(hubModule, 'intelCollectionCreateCommand'));
+  .action(lazy(() => import('./hub.js'), 'intelCollectionCreateCommand'));
 intel
   .command('import')
   .description('Import STIX 2.1 bundles, MISP events and feeds, or TAXII 2.1 collections into a local collection; prints per source what was stored')
@@ -199,7 +191,7 @@ intel
   .option('--token <token>', 'bearer token for a TAXII source (or LIANFANG_TAXII_TOKEN)')
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
-  .action(lazy(intelImportModule, 'intelImportCommand'));
+  .action(lazy(() => import('./intel-import.js'), 'intelImportCommand'));
 
 const hub = program.command('hub').description('The sector hub (F-ISAC): its members');
 hub
@@ -212,14 +204,14 @@ hub
   .option('--group <name>', 'a sharing group it belongs to (repeatable)', collect)
   .option('--data <dir>', 'data folder', './data')
   .option('--store <url>', 'postgres://… instead of SQLite in the data folder')
-  .action(lazy(hubModule, 'hubMemberAddCommand'));
+  .action(lazy(() => import('./hub.js'), 'hubMemberAddCommand'));
 
 registerVaultCommands(program);
 
 program
   .command('doctor')
   .description('Check that this installation can run: Node, native modules, rules folder')
-  .action(lazy(doctorModule, 'doctorCommand'));
+  .action(lazy(() => import('./doctor.js'), 'doctorCommand'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`lianfang: ${err instanceof Error ? err.message : String(err)}`);
