@@ -6,16 +6,19 @@
  *    rules-emerging-threats and rules-threat-hunting, the set bench/ingest imports — over the
  *    shared Windows events (JSON) plus the CEF / FortiGate device samples as parseMessage
  *    normalises them, in the pipeline's batches of 2,000. The indicator matcher is wired as
- *    the detection thread wires it (detect-worker.ts): added to the detector, it looks at each
- *    event right after the rules, on the event they decoded. One detector, its matcher
- *    swapped (as a reload swaps it); ROUNDS × 3 passes, in which each batch runs with and
- *    without the indicators back to back, in alternating order, and the times add up per
- *    variant (so the machine's drift falls on both; the thirteenth session measured this
- *    way: best-of-passes over two separate detectors gave anything from −5 % to 26 % on a
- *    noisy machine):
+ *    the detection thread wires it (detect-worker.ts): added to the detector, it runs over each
+ *    group of LIVE_GROUP events right after the rules, on the events they decoded (GROUP=1
+ *    gives the old event-by-event order). One detector, its matcher swapped (as a reload
+ *    swaps it); ROUNDS × 3 passes, in which each batch runs three ways back to back, in
+ *    rotating order, and the cost is the median over batches of each batch's loss (a
+ *    scavenge or a burst of other load that lands in one run moves one batch, not the
+ *    figure; in the fifteenth session sums over passes gave −38 % for two identical
+ *    variants on this machine):
  *      - 0 indicators: the thread's matcher holds none (it returns at once);
  *      - N simple indicators (generated: IPv4 addresses, /24 blocks, domains, URLs, SHA-256
- *        hashes).
+ *        hashes);
+ *      - control: no indicators again (a second empty matcher), measured as "with" is: its
+ *        figure is the method's noise floor and should be about 0.
  *    Not in either figure (the same with or without intel): syslog parsing, building rows,
  *    storing. Also: load time and heap of the N indicators, and the matcher's own µs/event
  *    with N and with 1,000 indicators. The code measured is tsc's output (what `serve` runs
@@ -41,7 +44,8 @@
  *   npm run bench:intel
  *     env: N=1000000 indicators, ROUNDS=5 (detection rounds and latency rounds),
  *          OBJECTS=20000, DATA=../shared/data, SKIP_LATENCY=1 to leave out part 3,
- *          TSX=1 to run part 1 on the sources under tsx.
+ *          TSX=1 to run part 1 on the sources under tsx, GROUP=n events per process() call
+ *          (default the detection thread's LIVE_GROUP).
  *   1M indicators take about 750 MiB of heap (more while loading); when the heap limit is
  *   below ~1 GiB + 1.5 KB per indicator, the script runs itself again with --max-old-space-size.
  */
@@ -70,6 +74,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const OBJECTS = Number(process.env.OBJECTS ?? 20_000);
 const ENVELOPE = 1000;
 const SKIP_LATENCY = process.env.SKIP_LATENCY === '1';
+/** Events per `process` call; unset, the detection thread's LIVE_GROUP. */
+const GROUP = process.env.GROUP ? Number(process.env.GROUP) : undefined;
 const COMPILED = process.env.TSX !== '1';
 const HUB_POLL_MS = 200;
 const RULE_DIRS = ['rules/windows', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => join(DATA, 'sigma', d));
@@ -181,6 +187,16 @@ function ruleSet(loadRules: DetectModule['loadRules']): StoredRuleSet {
   return { rules: c.rules, filters: c.filters, correlations: c.correlations, problems: c.problems, versions: new Map(), fingerprint: 'bench' };
 }
 
+/** The value at fraction `q` of the sorted list (nearest rank). */
+function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.round(q * (sorted.length - 1))]!;
+}
+
+function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
 /** Wall and CPU (user + system, every thread of the process) milliseconds of a call. */
 function timed(fn: () => void): { wall: number; cpu: number } {
   const c = process.cpuUsage();
@@ -197,7 +213,7 @@ interface StreamResult {
   readonly cost: number;
 }
 
-/** Timed windows per variant and round; windows alternate, and each figure is the best window. */
+/** Passes over the events per round. */
 const WINDOWS = 3;
 /** The pipeline's batch (PipelineDeps.batchSize default). */
 const BATCH = 2000;
@@ -226,69 +242,79 @@ async function detectionStream(): Promise<StreamResult> {
       `heap +${heap.toFixed(0)} MiB (${Math.round((heap * MiB) / Math.max(1, matcher.size))} bytes each); ${s.hashed} by lookup, ${s.evaluated} evaluated per event, ${s.windowed} windowed`,
   );
 
-  // Batches as the pipeline takes them from the spool; the detection thread runs the rules,
-  // then the indicator matcher, on each event of a batch, one at a time.
+  // Batches as the pipeline takes them from the spool; the detection thread decodes them in
+  // groups of LIVE_GROUP and runs the rules, then the indicator matcher, over each group.
   // One detector for both figures, its indicator matcher swapped between passes (as a reload
   // swaps it): the only difference measured is the indicators, not a second detector's caches.
   const empty = new code.intel.IndicatorMatcher();
   let current = empty;
   detector.addMatcher({ name: 'stix-indicators', match: (e) => current.match(e) });
-  const one: LiveEvent[] = [];
+  const group = GROUP ?? code.detect.LIVE_GROUP;
+  console.log(`groups: ${group} events per process() call${GROUP === undefined ? ' (LIVE_GROUP, as the detection thread hands them)' : ' (GROUP)'}`);
   let sigmaHits = 0;
   let intelHits = 0;
   const run = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) {
-      one[0] = live[i]!;
-      for (const x of detector.process(one)) {
+    for (let i = from; i < to; i += group) {
+      for (const x of detector.process(live.slice(i, Math.min(to, i + group)))) {
         if (x.ruleId.startsWith('ioc:')) intelHits++;
         else sigmaHits++;
       }
     }
   };
-  const batch = (withIntel: boolean, from: number, to: number): { wall: number; cpu: number } => {
-    current = withIntel ? matcher : empty;
-    return timed(() => run(from, to));
-  };
-  for (const withIntel of [true, false]) batch(withIntel, 0, live.length); // warm up both paths
-  // Each batch runs with and without the indicators, back to back, in alternating order, and
-  // the times add up per variant: the machine's drift and other load fall on both alike.
-  const total = { wall0: 0, cpu0: 0, wallN: 0, cpuN: 0 };
-  const perPass: number[] = [];
-  let flip = false;
+  // Three variants of each batch, back to back, the order rotating from batch to batch:
+  // without indicators, with them, and a control that is the same as "without" (a second
+  // empty matcher). The cost is the median over batches of 1 − t(without) ÷ t(with): a
+  // scavenge or a burst of other load that lands in one run moves one batch's figure, not the
+  // result (the twelfth session's sums over passes swung by ±20 % on this machine). The
+  // control's figure, measured the same way, is the method's noise floor: it should be ~0.
+  const control = new code.intel.IndicatorMatcher();
+  const variants = [
+    { name: 'without', matcher: empty, wall: 0, cpu: 0 },
+    { name: 'with', matcher, wall: 0, cpu: 0 },
+    { name: 'control', matcher: control, wall: 0, cpu: 0 },
+  ];
+  for (const v of [...variants, ...variants]) { // warm up every path
+    current = v.matcher;
+    run(0, live.length);
+  }
+  const costs: number[] = [];
+  const controls: number[] = [];
+  let turn = 0;
   for (let r = 0; r < ROUNDS * WINDOWS; r++) {
-    const pass = { wall0: 0, wallN: 0 };
     sigmaHits = 0;
     intelHits = 0;
     for (let from = 0; from < live.length; from += BATCH) {
       const to = Math.min(live.length, from + BATCH);
-      flip = !flip;
-      for (const withIntel of flip ? [false, true] : [true, false]) {
-        const t = batch(withIntel, from, to);
-        if (withIntel) {
-          pass.wallN += t.wall;
-          total.cpuN += t.cpu;
-        } else {
-          pass.wall0 += t.wall;
-          total.cpu0 += t.cpu;
-        }
+      const t = new Map<string, number>();
+      turn++;
+      for (let k = 0; k < variants.length; k++) {
+        const v = variants[(turn + k) % variants.length]!;
+        current = v.matcher;
+        const x = timed(() => run(from, to));
+        v.wall += x.wall;
+        v.cpu += x.cpu;
+        t.set(v.name, x.wall);
+      }
+      // Only whole batches: the short last one is too brief to time.
+      if (to - from === BATCH) {
+        costs.push(1 - t.get('without')! / t.get('with')!);
+        controls.push(1 - t.get('without')! / t.get('control')!);
       }
     }
-    sigmaHits /= 2;
-    total.wall0 += pass.wall0;
-    total.wallN += pass.wallN;
-    perPass.push(1 - pass.wall0 / pass.wallN);
+    sigmaHits /= 3;
   }
   const passes = ROUNDS * WINDOWS;
-  const best = { wall0: total.wall0 / passes, cpu0: total.cpu0 / passes, wallN: total.wallN / passes, cpuN: total.cpuN / passes };
+  const [without, withIntel] = [variants[0]!, variants[1]!];
   const n = live.length;
-  const eps0 = n / (best.wall0 / 1000);
-  const epsN = n / (best.wallN / 1000);
-  const cost = 1 - epsN / eps0;
-  console.log(`detection stream, single thread, in pipeline batches of ${BATCH}; ${passes} passes over the ${n} events, each batch run with and without the indicators in turn; ${sigmaHits} Sigma detections and ${intelHits} indicator hits per pass`);
+  const eps0 = n / (without.wall / passes / 1000);
+  const epsN = n / (withIntel.wall / passes / 1000);
+  const cost = median(costs);
+  const quartiles = (xs: number[]): string => `${(quantile(xs, 0.25) * 100).toFixed(1)} to ${(quantile(xs, 0.75) * 100).toFixed(1)} %`;
+  console.log(`detection stream, single thread, in pipeline batches of ${BATCH}; ${passes} passes over the ${n} events, each batch run without the indicators, with them and as a control (without, again), in rotating order; ${sigmaHits} Sigma detections and ${intelHits} indicator hits per pass`);
   console.log(`  0 indicators (the thread's matcher holds none): ${Math.round(eps0)} events/s`);
-  console.log(`  ${matcher.size} indicators (matched on each event after the rules, as the detection thread does): ${Math.round(epsN)} events/s`);
-  perPass.sort((a, b) => a - b);
-  console.log(`  throughput lost: ${(cost * 100).toFixed(1)} % by wall time over all passes (${((1 - best.cpu0 / best.cpuN) * 100).toFixed(1)} % by CPU time; per pass ${(perPass[0]! * 100).toFixed(1)}–${(perPass.at(-1)! * 100).toFixed(1)} %, median ${(perPass[perPass.length >> 1]! * 100).toFixed(1)} %)`);
+  console.log(`  ${matcher.size} indicators (matched after the rules over each group of events, as the detection thread does): ${Math.round(epsN)} events/s`);
+  console.log(`  throughput lost: ${(cost * 100).toFixed(1)} % (median of ${costs.length} batches; quartiles ${quartiles(costs)}); summed over all passes ${((1 - epsN / eps0) * 100).toFixed(1)} % by wall time, ${((1 - without.cpu / withIntel.cpu) * 100).toFixed(1)} % by CPU time`);
+  console.log(`  control (no indicators either way, measured the same way): ${(median(controls) * 100).toFixed(1)} % (quartiles ${quartiles(controls)}): the method's noise`);
 
   // Where the extra time goes, per event.
   const parsed = live.map((x) => x.event);

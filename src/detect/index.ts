@@ -12,7 +12,7 @@ export type { SigmaRule, SigmaFilter, SigmaCorrelation, SigmaLevel, SigmaDocumen
 export { updateRules, defaultRulesDir } from './rules-update/index.js';
 export type { RulesUpdateOptions, RulesUpdateResult } from './rules-update/index.js';
 export { describeMappings } from './logsource/index.js';
-export { LiveDetector, correlationReachMs } from './live.js';
+export { LIVE_GROUP, LiveDetector, correlationReachMs } from './live.js';
 export type { LiveEvent, EventMatcher, LiveOptions } from './live.js';
 export { detectMigrations, importRules, importRuleText, listRules, getRule, setRuleEnabled, loadRuleSet } from './rule-store.js';
 export type { StoredRule, StoredRuleDetail, RuleImportReport, RuleQuery, StoredRuleSet } from './rule-store.js';

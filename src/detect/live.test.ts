@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { systemContext, type EventRecord } from '../core/index.js';
 import { listAudit, migrate, type Store } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import { LiveDetector } from './live.js';
+import { LiveDetector, type EventMatcher } from './live.js';
 import { detectMigrations, getRule, importRules, listRules, loadRuleSet, setRuleEnabled } from './rule-store.js';
 
 const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
@@ -122,6 +122,37 @@ describe('rules in the store and live detection', () => {
     const off = new LiveDetector(await loadRuleSet(store.db));
     assert.deepEqual(off.process([{ id: 'fw:3', event: fw, receivedAt: '2026-11-21T01:00:02Z' }]), []);
     assert.notEqual(off.fingerprint, live.fingerprint);
+  });
+
+  it('runs the matchers over a batch after the rules, and returns detections in event order', async () => {
+    const set = await loadRuleSet(store.db);
+    // The Mimikatz sample (a file rule fires) and firewall events (one to port 4444 fires), mixed.
+    const sysmon = JSON.parse(readFileSync(SAMPLE, 'utf8')) as EventRecord;
+    const fw = (port: number): EventRecord => ({ event: { category: ['network'] }, destination: { ip: '203.0.113.9', port }, source: { ip: '10.1.2.3' } });
+    const kinds = [sysmon, fw(4444), fw(443)];
+    const events = Array.from({ length: 10 }, (_, i) => ({ id: `s:${i}`, event: kinds[i % 3]!, receivedAt: '2026-11-21T00:00:00Z' }));
+    // A matcher that flags every fourth event, twice for the first one: shows where its detections land.
+    const flagging = (seen: string[]): EventMatcher => ({
+      name: 'every-fourth',
+      match: (e) => {
+        seen.push(e.id);
+        const i = Number(e.id.slice(2));
+        if (i % 4 !== 0) return [];
+        const d = { ruleId: `flag:${e.id}`, ruleVersion: 1, ruleTitle: 'flagged', level: 'low' as const, techniques: [], tactics: [], eventId: e.id, at: e.receivedAt };
+        return i === 0 ? [d, { ...d, ruleId: 'flag:again' }] : [d];
+      },
+    });
+    const oneByOne = new LiveDetector(set);
+    oneByOne.addMatcher(flagging([]));
+    const expected = events.flatMap((e) => oneByOne.process([e]));
+    const seen: string[] = [];
+    const batched = new LiveDetector(set);
+    batched.addMatcher(flagging(seen));
+    const got = batched.process(events);
+    assert.ok(expected.some((d) => !d.ruleId.startsWith('flag:')), 'the rules detect something in the sample');
+    assert.ok(expected.filter((d) => d.ruleId.startsWith('flag:')).length > 2);
+    assert.deepEqual(got.map((d) => [d.eventId, d.ruleId]), expected.map((d) => [d.eventId, d.ruleId]));
+    assert.deepEqual(seen, events.map((e) => e.id), 'every event, once, in order');
   });
 
   it('raises a correlation over a time window of live events', async () => {

@@ -6,6 +6,13 @@ import { eventTimestamp } from './hunt.js';
 import type { StoredRuleSet } from './rule-store.js';
 import { fieldValue } from './sigma/fields.js';
 
+/**
+ * How many events the detection thread decodes and hands to `process` at a time: enough for
+ * the rules and the matchers to each stay hot over a run of events, few enough that the
+ * decoded events still die young.
+ */
+export const LIVE_GROUP = 64;
+
 /** An event as live detection sees it: stored, with an id alerts can point at. */
 export interface LiveEvent {
   readonly id: string;
@@ -111,27 +118,58 @@ export class LiveDetector {
     this.matchers.push(m);
   }
 
-  /** Detections for a batch of events, in event order, correlation hits as they become certain. */
+  /**
+   * Detections for a batch of events, in event order, correlation hits as they become
+   * certain. The rules run over the whole batch first, then the matchers: run event by event,
+   * the rules and the matcher evicted each other's code and data from the cache, so the
+   * matcher cost 3-4 times what it costs alone (bench/intel, thirteenth session).
+   */
   process(events: readonly LiveEvent[]): Detection[] {
     const out: Detection[] = [];
-    const needed = this.correlations.referencedRules;
-    for (const e of events) {
-      const ms = this.timeOf(e);
-      const iso = new Date(ms).toISOString();
-      for (const rule of this.engine.match(e.event)) {
-        const r = rule.rule;
-        const own = needed.size === 0 || this.correlations.raisesOwnAlerts(r.id, r.name);
-        const feeds = (r.id !== undefined && needed.has(r.id)) || (r.name !== undefined && needed.has(r.name));
-        const d = this.detectionOf(rule, e, iso);
-        if (own) out.push(d);
-        if (feeds) {
-          const m: BaseMatch = { ruleId: r.id, ruleName: r.name, event: e.event, timeMs: ms, ref: d };
-          for (const hit of this.correlations.push(m)) out.push(this.correlationDetection(hit));
-        }
-      }
-      for (const m of this.matchers) out.push(...m.match(e));
+    if (this.matchers.length === 0) {
+      for (const e of events) this.ruleDetections(e, out);
+      return out;
     }
-    return out;
+    // Where each event's rule detections end in `out`, for merging the matchers' in order.
+    const ends: number[] = [];
+    for (const e of events) {
+      this.ruleDetections(e, out);
+      ends.push(out.length);
+    }
+    let extra: { readonly at: number; readonly found: Detection[] }[] | null = null;
+    for (let i = 0; i < events.length; i++) {
+      for (const m of this.matchers) {
+        const found = m.match(events[i]!);
+        if (found.length > 0) (extra ??= []).push({ at: i, found });
+      }
+    }
+    if (extra === null) return out;
+    const merged: Detection[] = [];
+    let from = 0;
+    let x = 0;
+    for (let i = 0; i < events.length; i++) {
+      for (; from < ends[i]!; from++) merged.push(out[from]!);
+      for (; x < extra.length && extra[x]!.at === i; x++) merged.push(...extra[x]!.found);
+    }
+    return merged;
+  }
+
+  /** The Sigma rules' detections for one event (correlation hits included), onto `out`. */
+  private ruleDetections(e: LiveEvent, out: Detection[]): void {
+    const needed = this.correlations.referencedRules;
+    const ms = this.timeOf(e);
+    const iso = new Date(ms).toISOString();
+    for (const rule of this.engine.match(e.event)) {
+      const r = rule.rule;
+      const own = needed.size === 0 || this.correlations.raisesOwnAlerts(r.id, r.name);
+      const feeds = (r.id !== undefined && needed.has(r.id)) || (r.name !== undefined && needed.has(r.name));
+      const d = this.detectionOf(rule, e, iso);
+      if (own) out.push(d);
+      if (feeds) {
+        const m: BaseMatch = { ruleId: r.id, ruleName: r.name, event: e.event, timeMs: ms, ref: d };
+        for (const hit of this.correlations.push(m)) out.push(this.correlationDetection(hit));
+      }
+    }
   }
 
   /** Lets time pass without events: closes correlation windows judged at their end. */

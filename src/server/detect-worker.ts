@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Detection, IngestedEvent } from '../core/index.js';
-import { LiveDetector } from '../detect/index.js';
+import { LIVE_GROUP, LiveDetector } from '../detect/index.js';
 import { eventRow, parseMessage, type EventsTable } from '../ingest/index.js';
 import { countOf, IndicatorMatcher } from '../intel/index.js';
 import type { DetectionRequest, DetectionResponse, ResponseValue, WorkerInit } from './detection-thread.js';
@@ -23,22 +23,29 @@ function handle(req: DetectionRequest): ResponseValue {
       return { rules: d.report.rules, problems: d.problems.slice(0, 20), problemCount: d.problems.length };
     }
     case 'batch': {
-      if (detector === null) throw new Error('no rules loaded');
-      // One message at a time from text to row, so a parsed event dies young (the batch's
-      // rows are strings; a batch of parsed events would outlive the young generation).
+      const live = detector;
+      if (live === null) throw new Error('no rules loaded');
+      // A few messages at a time from text to row (LIVE_GROUP), so parsed events die young
+      // (the batch's rows are strings; a batch of parsed events would outlive the young
+      // generation) while the rules and the indicator matcher each run over the group.
       const rows: EventsTable[] = [];
       const detections: Detection[] = [];
       let failed = 0;
-      const one: IngestedEvent[] = [];
+      const group: IngestedEvent[] = [];
+      const flush = (): void => {
+        for (const d of live.process(group)) detections.push(d);
+        group.length = 0;
+      };
       for (const r of req.records) {
         const parsed = parseMessage(r.text, { receivedAt: r.receivedAt, ...(init.timezone ? { timezone: init.timezone } : {}) });
         const error = r.problem ? (parsed.error ? `${r.problem}; ${parsed.error}` : r.problem) : parsed.error;
         const e: IngestedEvent = { ...parsed, ...(error ? { error } : {}), id: `${req.spoolId}:${r.seq}`, receivedAt: r.receivedAt.toISOString(), source: r.source, raw: r.text };
         if (error) failed++;
-        one[0] = e;
-        for (const d of detector.process(one)) detections.push(d);
+        group.push(e);
         rows.push(eventRow(e));
+        if (group.length === LIVE_GROUP) flush();
       }
+      flush();
       return { rows, detections, failed };
     }
     case 'tick':

@@ -4,6 +4,7 @@ import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
 import { observeInto, type StixObject } from './observe.js';
 import { canonical, foldsCase } from './canonical.js';
+import { KeyFilter } from './key-filter.js';
 import { parsePattern } from './parse.js';
 import type { Comparison, Literal, ObjectPath, Observation } from './types.js';
 
@@ -175,18 +176,25 @@ export class IndicatorMatcher {
       const family = isIP(address!);
       const slot = `${family}/${bits}`;
       let table = this.cidr.get(slot);
-      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), mask: ipv4Mask(Number(bits)), nets: new Map() }));
+      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), mask: ipv4Mask(Number(bits)), nets: new Map(), filter: new KeyFilter() }));
       const m = table.nets;
       const net = family === 4 ? (ipv4Number(address!) & table.mask) >>> 0 : masked(address!, Number(bits), family);
       let list = m.get(net);
-      if (!list) m.set(net, (list = []));
+      if (!list) {
+        m.set(net, (list = []));
+        table.filter.add(net, () => m.keys());
+      }
       list.push(c);
       return;
     }
     let p = this.exact.get(key.path.text);
-    if (!p) this.exact.set(key.path.text, (p = { path: key.path, folds: foldsCase(key.path), values: new Map() }));
+    if (!p) this.exact.set(key.path.text, (p = { path: key.path, folds: foldsCase(key.path), values: new Map(), filter: new KeyFilter() }));
     let list = p.values.get(key.value);
-    if (!list) p.values.set(key.value, (list = []));
+    if (!list) {
+      const values = p.values;
+      values.set(key.value, (list = []));
+      p.filter.add(key.value, () => values.keys());
+    }
     if (!list.includes(c)) list.push(c);
   }
 
@@ -204,7 +212,7 @@ export class IndicatorMatcher {
     }
     if (this.cidr.size > 0) {
       for (const type of ADDRESS_TYPES) {
-        for (const o of observed.get(type) ?? []) {
+        for (const o of observed.get(type) ?? NO_OBJECTS) {
           const address = String(o.value);
           // IPv4 text is parsed by hand (no regex, no strings): -1 when it is not a plain dotted quad.
           const v4 = type === 'ipv4-addr' ? ipv4Number(address) : -1;
@@ -212,8 +220,17 @@ export class IndicatorMatcher {
           if (family === 0) continue;
           for (const t of this.cidr.values()) {
             if (t.family !== family) continue;
-            const list = t.nets.get(family === 4 ? (v4 & t.mask) >>> 0 : masked(address, t.bits, family));
-            if (list !== undefined) for (const c of list) hits.add(c);
+            if (family === 4) {
+              const net = (v4 & t.mask) >>> 0;
+              if (!t.filter.hasNumber(net)) continue;
+              const list = t.nets.get(net);
+              if (list !== undefined) for (const c of list) hits.add(c);
+            } else {
+              const net = masked(address, t.bits, family);
+              if (!t.filter.hasText(net)) continue;
+              const list = t.nets.get(net);
+              if (list !== undefined) for (const c of list) hits.add(c);
+            }
           }
         }
       }
@@ -244,6 +261,7 @@ export class IndicatorMatcher {
 }
 
 const NO_DETECTIONS: Detection[] = [];
+const NO_OBJECTS: readonly StixObject[] = [];
 const WITH_FILE_NAMES = { fileNames: true } as const;
 const HASHES_ONLY = { fileNames: false } as const;
 const ADDRESS_TYPES = ['ipv4-addr', 'ipv6-addr'] as const;
@@ -252,6 +270,8 @@ interface ExactPath {
   readonly path: ObjectPath;
   readonly folds: boolean;
   readonly values: Map<string, Compiled[]>;
+  /** The keys of `values`: a value it rules out is not looked up (see KeyFilter). */
+  readonly filter: KeyFilter;
 }
 
 /** The indicators one event hits, each once, in the order found; allocates only on a hit. */
@@ -304,6 +324,7 @@ function lookUp(v: unknown, p: ExactPath, hits: Hits): void {
 }
 
 function lookUpOne(v: string, p: ExactPath, hits: Hits): void {
+  if (!p.filter.hasText(v)) return;
   const list = p.values.get(v);
   if (list !== undefined) for (const c of list) hits.add(c);
 }
@@ -460,6 +481,7 @@ interface CidrTable {
   readonly mask: number;
   /** IPv4 networks by number, IPv6 ones by `masked` text. */
   readonly nets: Map<number | string, Compiled[]>;
+  readonly filter: KeyFilter;
 }
 
 function ipv4Mask(bits: number): number {

@@ -45,7 +45,18 @@ let presentGroups = 0;
 /** Groups of fields, one per kind of object they make: an event without any root of a group skips it. */
 const G = { address: 1, domain: 2, url: 4, email: 8, mac: 16, user: 32, registry: 64, as: 128, files: 256, traffic: 512 } as const;
 
+/**
+ * Which (length, first character) pairs some root has: an event's other keys (most of them)
+ * are passed over without hashing them for ROOT_IDS. Bit `c & 31` of word `(len & 63) * 4 + (c >> 5 & 3)`.
+ */
+const ROOT_SHAPES = new Uint32Array(64 * 4);
+
+function shapeWord(key: string): number {
+  return ((key.length & 63) << 2) | ((key.charCodeAt(0) >> 5) & 3);
+}
+
 function rootId(key: string, group: number): number {
+  ROOT_SHAPES[shapeWord(key)]! |= 1 << (key.charCodeAt(0) & 31);
   let id = ROOT_IDS.get(key);
   if (id !== undefined) {
     ROOT_GROUPS[id]! |= group;
@@ -87,7 +98,9 @@ function stampRoots(event: EventRecord): void {
   const stamp = rootStamp;
   const gen = rootGen;
   let groups = 0;
+  const shapes = ROOT_SHAPES;
   for (const k in event) {
+    if ((shapes[shapeWord(k)]! & (1 << (k.charCodeAt(0) & 31))) === 0) continue;
     const id = ROOT_IDS.get(k);
     if (id !== undefined && Object.hasOwn(event, k)) {
       stamp[id] = gen;
@@ -264,26 +277,30 @@ export function observationOf(event: EventRecord, types?: ReadonlySet<string>, o
  * matcher reads the objects of one event and lets go of them before the next.
  */
 export function observeInto(out: Map<string, StixObject[]>, event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = NO_OPTIONS): Observed {
-  out.clear();
+  // Map.clear allocates a fresh table even when empty, and most events show no object.
+  if (out.size > 0) out.clear();
   stampRoots(event);
   observing = out;
-  const want = (t: string): boolean => types === undefined || types.has(t);
   const g = presentGroups;
   if (g === 0) return out;
-  if ((g & G.address) !== 0 && (want('ipv4-addr') || want('ipv6-addr'))) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
-  if ((g & G.domain) !== 0 && want('domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
-  if ((g & G.url) !== 0 && want('url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
-  if ((g & G.email) !== 0 && want('email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
-  if ((g & G.mac) !== 0 && want('mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  if ((g & G.user) !== 0 && want('user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
-  if ((g & G.registry) !== 0 && want('windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
-  if ((g & G.as) !== 0 && want('autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
-  if ((g & G.files) !== 0 && (want('file') || want('process'))) files(add, want('process'), opts.fileNames !== false || want('process'));
-  if ((g & G.traffic) !== 0 && want('network-traffic')) traffic(add, addressObject);
+  if ((g & G.address) !== 0 && (wants(types, 'ipv4-addr') || wants(types, 'ipv6-addr'))) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
+  if ((g & G.domain) !== 0 && wants(types, 'domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
+  if ((g & G.url) !== 0 && wants(types, 'url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
+  if ((g & G.email) !== 0 && wants(types, 'email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
+  if ((g & G.mac) !== 0 && wants(types, 'mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if ((g & G.user) !== 0 && wants(types, 'user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if ((g & G.registry) !== 0 && wants(types, 'windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
+  if ((g & G.as) !== 0 && wants(types, 'autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
+  if ((g & G.files) !== 0 && (wants(types, 'file') || wants(types, 'process'))) files(add, wants(types, 'process'), opts.fileNames !== false || wants(types, 'process'));
+  if ((g & G.traffic) !== 0 && wants(types, 'network-traffic')) traffic(add, addressObject);
   return out;
 }
 
 const NO_OPTIONS: ObserveOptions = {};
+
+function wants(types: ReadonlySet<string> | undefined, type: string): boolean {
+  return types === undefined || types.has(type);
+}
 
 /** The map `observationOf` is filling (one call at a time: it never calls itself). */
 let observing = new Map<string, StixObject[]>();
