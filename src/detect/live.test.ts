@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { systemContext, type EventRecord } from '../core/index.js';
+import { systemContext, type Detection, type EventRecord } from '../core/index.js';
 import { listAudit, migrate, type Store } from '../store/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { LiveDetector, type EventMatcher } from './live.js';
@@ -138,7 +138,7 @@ describe('rules in the store and live detection', () => {
         seen.push(e.id);
         const i = Number(e.id.slice(2));
         if (i % 4 !== 0) return [];
-        const d = { ruleId: `flag:${e.id}`, ruleVersion: 1, ruleTitle: 'flagged', level: 'low' as const, techniques: [], tactics: [], eventId: e.id, at: e.receivedAt };
+        const d: Detection = { ruleId: `flag:${e.id}`, ruleVersion: 1, ruleTitle: 'flagged', level: 'low', techniques: [], tactics: [], eventId: e.id, at: e.receivedAt, event: e.event };
         return i === 0 ? [d, { ...d, ruleId: 'flag:again' }] : [d];
       },
     });

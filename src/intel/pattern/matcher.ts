@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Detection, EventRecord, ItemProblem, Severity } from '../../core/index.js';
 import { InputError } from '../../core/index.js';
 import { compileComparison, type ComparisonTest } from './evaluate.js';
-import { observeInto, type StixObject } from './observe.js';
+import { observeInto, observeWants, type StixObject } from './observe.js';
 import { canonical, foldsCase } from './canonical.js';
 import { KeyFilter } from './key-filter.js';
 import { parsePattern } from './parse.js';
@@ -85,11 +85,16 @@ export class IndicatorMatcher {
    * 32-bit number, so an event's address is parsed once and masked with integer arithmetic.
    */
   private readonly cidr = new Map<string, CidrTable>();
+  /** The same tables as lists, for the per-event loops (no Map iterator per event). */
+  private readonly exactList: ExactPath[] = [];
+  private readonly cidrList: CidrTable[] = [];
   private readonly single: { c: Compiled; test: ComparisonTest; types: readonly string[] }[] = [];
   /** Object types some loaded pattern names: the only ones an event is asked for. */
   private readonly types = new Set<string>();
   /** Some pattern reads a file's name (or more than its hashes). */
   private fileNames = false;
+  /** What an event's observation needs, from `types` and `fileNames`. */
+  private wants = observeWants(new Set());
   private readonly windowed: Windowed[] = [];
   /** Reused per event (match is not re-entered). */
   private readonly hits = new Hits();
@@ -146,6 +151,7 @@ export class IndicatorMatcher {
     for (const t of typesOfObservation(root)) this.types.add(t);
     // Files are only worth building without hashes when a pattern looks at more than hashes.
     if (!this.fileNames && pathsOfObservation(root).some((p) => p.type === 'file' && !(p.steps[0] !== undefined && 'prop' in p.steps[0] && p.steps[0].prop === 'hashes'))) this.fileNames = true;
+    this.wants = observeWants(this.types, { fileNames: this.fileNames });
     this.count++;
     return true;
   }
@@ -176,7 +182,10 @@ export class IndicatorMatcher {
       const family = isIP(address!);
       const slot = `${family}/${bits}`;
       let table = this.cidr.get(slot);
-      if (!table) this.cidr.set(slot, (table = { family, bits: Number(bits), mask: ipv4Mask(Number(bits)), nets: new Map(), filter: new KeyFilter() }));
+      if (!table) {
+        this.cidr.set(slot, (table = { family, bits: Number(bits), mask: ipv4Mask(Number(bits)), nets: new Map(), filter: new KeyFilter() }));
+        this.cidrList.push(table);
+      }
       const m = table.nets;
       const net = family === 4 ? (ipv4Number(address!) & table.mask) >>> 0 : masked(address!, Number(bits), family);
       let list = m.get(net);
@@ -188,7 +197,10 @@ export class IndicatorMatcher {
       return;
     }
     let p = this.exact.get(key.path.text);
-    if (!p) this.exact.set(key.path.text, (p = { path: key.path, folds: foldsCase(key.path), values: new Map(), filter: new KeyFilter() }));
+    if (!p) {
+      this.exact.set(key.path.text, (p = { path: key.path, folds: foldsCase(key.path), values: new Map(), filter: new KeyFilter() }));
+      this.exactList.push(p);
+    }
     let list = p.values.get(key.value);
     if (!list) {
       const values = p.values;
@@ -201,16 +213,16 @@ export class IndicatorMatcher {
   /** The detections an event raises (an EventMatcher for the live detector). */
   match(e: MatchedEvent): Detection[] {
     if (this.count === 0) return NO_DETECTIONS;
-    const observed = observeInto(this.observed, e.event, this.types, this.fileNames ? WITH_FILE_NAMES : HASHES_ONLY);
+    const observed = observeInto(this.observed, e.event, this.wants);
     if (observed.size === 0 && this.windowed.length === 0) return NO_DETECTIONS;
     // Most events hit nothing: the event's time is read only for a candidate.
     const hits = this.hits.reset(e);
-    for (const p of this.exact.values()) {
+    for (const p of this.exactList) {
       const objects = observed.get(p.path.type);
       if (objects === undefined) continue;
       for (const o of objects) lookUp(valueAtPath(o, p.path), p, hits);
     }
-    if (this.cidr.size > 0) {
+    if (this.cidrList.length > 0) {
       for (const type of ADDRESS_TYPES) {
         for (const o of observed.get(type) ?? NO_OBJECTS) {
           const address = String(o.value);
@@ -218,7 +230,7 @@ export class IndicatorMatcher {
           const v4 = type === 'ipv4-addr' ? ipv4Number(address) : -1;
           const family = v4 >= 0 ? 4 : type === 'ipv6-addr' ? isIP(address) : 0;
           if (family === 0) continue;
-          for (const t of this.cidr.values()) {
+          for (const t of this.cidrList) {
             if (t.family !== family) continue;
             if (family === 4) {
               const net = (v4 & t.mask) >>> 0;
@@ -262,8 +274,6 @@ export class IndicatorMatcher {
 
 const NO_DETECTIONS: Detection[] = [];
 const NO_OBJECTS: readonly StixObject[] = [];
-const WITH_FILE_NAMES = { fileNames: true } as const;
-const HASHES_ONLY = { fileNames: false } as const;
 const ADDRESS_TYPES = ['ipv4-addr', 'ipv6-addr'] as const;
 
 interface ExactPath {

@@ -269,37 +269,56 @@ export interface ObserveOptions {
 }
 
 export function observationOf(event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = {}): Observed {
-  return observeInto(new Map<string, StixObject[]>(), event, types, opts);
+  return observeInto(new Map<string, StixObject[]>(), event, observeWants(types, opts));
+}
+
+/** What `observeInto` is asked to build, worked out once from the types a matcher holds. */
+export interface ObserveWants {
+  /** The groups of fields (G.*) to read. */
+  readonly groups: number;
+  readonly process: boolean;
+  /** Files without hashes (named after an image or path). */
+  readonly fileNames: boolean;
+}
+
+export function observeWants(types?: ReadonlySet<string>, opts: ObserveOptions = {}): ObserveWants {
+  const want = (t: string): boolean => types === undefined || types.has(t);
+  const groups =
+    (want('ipv4-addr') || want('ipv6-addr') ? G.address : 0) |
+    (want('domain-name') ? G.domain : 0) |
+    (want('url') ? G.url : 0) |
+    (want('email-addr') ? G.email : 0) |
+    (want('mac-addr') ? G.mac : 0) |
+    (want('user-account') ? G.user : 0) |
+    (want('windows-registry-key') ? G.registry : 0) |
+    (want('autonomous-system') ? G.as : 0) |
+    (want('file') || want('process') ? G.files : 0) |
+    (want('network-traffic') ? G.traffic : 0);
+  return { groups, process: want('process'), fileNames: opts.fileNames !== false || want('process') };
 }
 
 /**
  * `observationOf` into a map the caller reuses from event to event (cleared first): the live
  * matcher reads the objects of one event and lets go of them before the next.
  */
-export function observeInto(out: Map<string, StixObject[]>, event: EventRecord, types?: ReadonlySet<string>, opts: ObserveOptions = NO_OPTIONS): Observed {
+export function observeInto(out: Map<string, StixObject[]>, event: EventRecord, wants: ObserveWants): Observed {
   // Map.clear allocates a fresh table even when empty, and most events show no object.
   if (out.size > 0) out.clear();
   stampRoots(event);
   observing = out;
-  const g = presentGroups;
+  const g = presentGroups & wants.groups;
   if (g === 0) return out;
-  if ((g & G.address) !== 0 && (wants(types, 'ipv4-addr') || wants(types, 'ipv6-addr'))) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
-  if ((g & G.domain) !== 0 && wants(types, 'domain-name')) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
-  if ((g & G.url) !== 0 && wants(types, 'url')) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
-  if ((g & G.email) !== 0 && wants(types, 'email-addr')) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
-  if ((g & G.mac) !== 0 && wants(types, 'mac-addr')) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
-  if ((g & G.user) !== 0 && wants(types, 'user-account')) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
-  if ((g & G.registry) !== 0 && wants(types, 'windows-registry-key')) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
-  if ((g & G.as) !== 0 && wants(types, 'autonomous-system')) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
-  if ((g & G.files) !== 0 && (wants(types, 'file') || wants(types, 'process'))) files(add, wants(types, 'process'), opts.fileNames !== false || wants(types, 'process'));
-  if ((g & G.traffic) !== 0 && wants(types, 'network-traffic')) traffic(add, addressObject);
+  if ((g & G.address) !== 0) for (const ip of texts(ADDRESS_FIELDS_REFS)) add(addressObject(ip));
+  if ((g & G.domain) !== 0) for (const d of texts(DOMAIN_FIELDS_REFS)) if (isIP(d) === 0) add({ type: 'domain-name', value: d.endsWith('.') ? d.slice(0, -1).toLowerCase() : d.toLowerCase() });
+  if ((g & G.url) !== 0) for (const u of texts(URL_FIELDS_REFS)) add({ type: 'url', value: u });
+  if ((g & G.email) !== 0) for (const e of texts(EMAIL_FIELDS_REFS)) add({ type: 'email-addr', value: e });
+  if ((g & G.mac) !== 0) for (const m of texts(MAC_FIELDS_REFS)) add({ type: 'mac-addr', value: m.toLowerCase().replace(/-/g, ':') });
+  if ((g & G.user) !== 0) for (const u of texts(USER_FIELDS_REFS)) add({ type: 'user-account', account_login: u, user_id: u });
+  if ((g & G.registry) !== 0) for (const k of texts(REGISTRY_FIELDS_REFS)) add({ type: 'windows-registry-key', key: k });
+  if ((g & G.as) !== 0) for (const n of texts(AS_FIELDS_REFS)) add({ type: 'autonomous-system', number: Number(n) });
+  if ((g & G.files) !== 0) files(add, wants.process, wants.fileNames);
+  if ((g & G.traffic) !== 0) traffic(add, addressObject);
   return out;
-}
-
-const NO_OPTIONS: ObserveOptions = {};
-
-function wants(types: ReadonlySet<string> | undefined, type: string): boolean {
-  return types === undefined || types.has(type);
 }
 
 /** The map `observationOf` is filling (one call at a time: it never calls itself). */
