@@ -46,17 +46,21 @@ let presentGroups = 0;
 const G = { address: 1, domain: 2, url: 4, email: 8, mac: 16, user: 32, registry: 64, as: 128, files: 256, traffic: 512 } as const;
 
 /**
- * Which (length, first character) pairs some root has: an event's other keys (most of them)
- * are passed over without hashing them for ROOT_IDS. Bit `c & 31` of word `(len & 63) * 4 + (c >> 5 & 3)`.
+ * Which (length, first character) pairs the roots of some groups have: an event's other keys
+ * (most of them) are passed over without hashing them for ROOT_IDS. Bit `c & 31` of word
+ * `(len & 63) * 4 + (c >> 5 & 3)`.
  */
-const ROOT_SHAPES = new Uint32Array(64 * 4);
+function rootShapes(groups: number): Uint32Array {
+  const shapes = new Uint32Array(64 * 4);
+  for (const [key, id] of ROOT_IDS) if ((ROOT_GROUPS[id]! & groups) !== 0) shapes[shapeWord(key)]! |= 1 << (key.charCodeAt(0) & 31);
+  return shapes;
+}
 
 function shapeWord(key: string): number {
   return ((key.length & 63) << 2) | ((key.charCodeAt(0) >> 5) & 3);
 }
 
 function rootId(key: string, group: number): number {
-  ROOT_SHAPES[shapeWord(key)]! |= 1 << (key.charCodeAt(0) & 31);
   let id = ROOT_IDS.get(key);
   if (id !== undefined) {
     ROOT_GROUPS[id]! |= group;
@@ -90,7 +94,8 @@ function refs(paths: readonly string[], group: number): FieldRef[] {
   return paths.map((p) => fieldRef(p, group));
 }
 
-function stampRoots(event: EventRecord): void {
+/** Stamps the event's roots that belong to `wanted` groups (their shapes in `shapes`). */
+function stampRoots(event: EventRecord, shapes: Uint32Array, wanted: number): void {
   if (++rootGen === 0xffffffff) {
     rootStamp.fill(0);
     rootGen = 1;
@@ -98,11 +103,10 @@ function stampRoots(event: EventRecord): void {
   const stamp = rootStamp;
   const gen = rootGen;
   let groups = 0;
-  const shapes = ROOT_SHAPES;
   for (const k in event) {
     if ((shapes[shapeWord(k)]! & (1 << (k.charCodeAt(0) & 31))) === 0) continue;
     const id = ROOT_IDS.get(k);
-    if (id !== undefined && Object.hasOwn(event, k)) {
+    if (id !== undefined && (ROOT_GROUPS[id]! & wanted) !== 0 && Object.hasOwn(event, k)) {
       stamp[id] = gen;
       rootValue[id] = event[k];
       groups |= ROOT_GROUPS[id]!;
@@ -279,6 +283,8 @@ export interface ObserveWants {
   readonly process: boolean;
   /** Files without hashes (named after an image or path). */
   readonly fileNames: boolean;
+  /** The shapes of those groups' root keys (see rootShapes). */
+  readonly shapes: Uint32Array;
 }
 
 export function observeWants(types?: ReadonlySet<string>, opts: ObserveOptions = {}): ObserveWants {
@@ -294,7 +300,7 @@ export function observeWants(types?: ReadonlySet<string>, opts: ObserveOptions =
     (want('autonomous-system') ? G.as : 0) |
     (want('file') || want('process') ? G.files : 0) |
     (want('network-traffic') ? G.traffic : 0);
-  return { groups, process: want('process'), fileNames: opts.fileNames !== false || want('process') };
+  return { groups, process: want('process'), fileNames: opts.fileNames !== false || want('process'), shapes: rootShapes(groups) };
 }
 
 /**
@@ -304,7 +310,7 @@ export function observeWants(types?: ReadonlySet<string>, opts: ObserveOptions =
 export function observeInto(out: Map<string, StixObject[]>, event: EventRecord, wants: ObserveWants): Observed {
   // Map.clear allocates a fresh table even when empty, and most events show no object.
   if (out.size > 0) out.clear();
-  stampRoots(event);
+  stampRoots(event, wants.shapes, wants.groups);
   observing = out;
   const g = presentGroups & wants.groups;
   if (g === 0) return out;
