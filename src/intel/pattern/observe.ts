@@ -94,19 +94,46 @@ function refs(paths: readonly string[], group: number): FieldRef[] {
   return paths.map((p) => fieldRef(p, group));
 }
 
+/**
+ * What the key at each position of the last events was (key, and its root id or -1), for the
+ * `shapes` they were worked out with: events of one source repeat their keys in the same
+ * order, and comparing a key with the one seen at its position is cheaper than testing it.
+ */
+const SEEN_MAX = 256;
+const seenKeys: string[] = new Array<string>(SEEN_MAX).fill('');
+const seenIds: number[] = new Array<number>(SEEN_MAX).fill(-1);
+let seenShapes: Uint32Array | null = null;
+
 /** Stamps the event's roots that belong to `wanted` groups (their shapes in `shapes`). */
 function stampRoots(event: EventRecord, shapes: Uint32Array, wanted: number): void {
   if (++rootGen === 0xffffffff) {
     rootStamp.fill(0);
     rootGen = 1;
   }
+  if (shapes !== seenShapes) {
+    seenKeys.fill('');
+    seenShapes = shapes;
+  }
   const stamp = rootStamp;
   const gen = rootGen;
   let groups = 0;
+  let i = 0;
   for (const k in event) {
-    if ((shapes[shapeWord(k)]! & (1 << (k.charCodeAt(0) & 31))) === 0) continue;
-    const id = ROOT_IDS.get(k);
-    if (id !== undefined && (ROOT_GROUPS[id]! & wanted) !== 0 && Object.hasOwn(event, k)) {
+    let id: number;
+    if (i < SEEN_MAX && seenKeys[i] === k) id = seenIds[i]!;
+    else {
+      id = -1;
+      if ((shapes[shapeWord(k)]! & (1 << (k.charCodeAt(0) & 31))) !== 0) {
+        const r = ROOT_IDS.get(k);
+        if (r !== undefined && (ROOT_GROUPS[r]! & wanted) !== 0) id = r;
+      }
+      if (i < SEEN_MAX) {
+        seenKeys[i] = k;
+        seenIds[i] = id;
+      }
+    }
+    i++;
+    if (id >= 0 && Object.hasOwn(event, k)) {
       stamp[id] = gen;
       rootValue[id] = event[k];
       groups |= ROOT_GROUPS[id]!;
