@@ -121,6 +121,32 @@ describe('STIX indicators on live events', () => {
     assert.deepEqual(byBoth.match(ev(target)).map((h) => h.ruleId), ['ioc:indicator--h', 'ioc:indicator--n']);
   });
 
+  it('finds a field whatever the keys before it, event after event (the key positions it remembers)', () => {
+    const addr = '198.51.100.77';
+    const one = new IndicatorMatcher([{ id: 'indicator--a', pattern: `[ipv4-addr:value = '${addr}']` }]);
+    // The same position holds the address field in one shape and another field in the next,
+    // shapes alternate and change length, and one shape has the field twice as deep (ECS).
+    const shapes: EventRecord[] = [
+      { EventID: 3, SourceIp: addr, Image: 'a.exe' },
+      { EventID: 3, Image: 'a.exe', SourceIp: '10.0.0.1' },
+      { EventID: 3, Other: addr, Image: 'a.exe' },
+      { EventID: 3, Image: 'a.exe', Extra: 'x', DestinationIp: addr },
+      { source: { ip: addr }, EventID: 3 },
+      { EventID: 3, SourceIp: addr, Image: 'a.exe' },
+      { EventID: 3 },
+    ];
+    const expected = [true, false, false, true, true, true, false];
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(shapes.map((e) => one.match(ev(e)).length === 1), expected, `round ${round}`);
+    }
+    // A second matcher reading other groups (hash-only files) between them does not confuse either.
+    const other = new IndicatorMatcher([{ id: 'indicator--h', pattern: `[file:hashes.'SHA-256' = '${'ab'.repeat(32)}']` }]);
+    for (const e of shapes) {
+      assert.deepEqual(other.match(ev({ ...e, Hashes: `SHA256=${'AB'.repeat(32)}` })).length, 1);
+      assert.equal(one.match(ev(e)).length === 1, expected[shapes.indexOf(e)]);
+    }
+  });
+
   it('runs as a matcher of the live detector', () => {
     const d = new LiveDetector({ rules: [], filters: [], correlations: [], problems: [], versions: new Map(), fingerprint: 'none' });
     d.addMatcher(m);

@@ -112,6 +112,7 @@ function stampRoots(event: EventRecord, shapes: Uint32Array, wanted: number): vo
   }
   if (shapes !== seenShapes) {
     seenKeys.fill('');
+    seenIds.fill(-1);
     seenShapes = shapes;
   }
   const stamp = rootStamp;
