@@ -48,10 +48,6 @@ export class KeyFilter {
     return this.test(textHash(key));
   }
 
-  hasNumber(key: number): boolean {
-    return this.test(numberHash(key));
-  }
-
   // The block comes from the hash's low bits, the two bits from the high bits of its product
   // with an odd constant (which depend on all of it, not on the same low bits again).
   private set(h: number): void {

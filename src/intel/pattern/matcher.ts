@@ -148,10 +148,11 @@ export class IndicatorMatcher {
       this.problems.push({ where: indicator.id, reason: err.message });
       return false;
     }
+    const known = { types: this.types.size, fileNames: this.fileNames };
     for (const t of typesOfObservation(root)) this.types.add(t);
     // Files are only worth building without hashes when a pattern looks at more than hashes.
     if (!this.fileNames && pathsOfObservation(root).some((p) => p.type === 'file' && !(p.steps[0] !== undefined && 'prop' in p.steps[0] && p.steps[0].prop === 'hashes'))) this.fileNames = true;
-    this.wants = observeWants(this.types, { fileNames: this.fileNames });
+    if (this.types.size !== known.types || this.fileNames !== known.fileNames) this.wants = observeWants(this.types, { fileNames: this.fileNames });
     this.count++;
     return true;
   }
@@ -232,17 +233,10 @@ export class IndicatorMatcher {
           if (family === 0) continue;
           for (const t of this.cidrList) {
             if (t.family !== family) continue;
-            if (family === 4) {
-              const net = (v4 & t.mask) >>> 0;
-              if (!t.filter.hasNumber(net)) continue;
-              const list = t.nets.get(net);
-              if (list !== undefined) for (const c of list) hits.add(c);
-            } else {
-              const net = masked(address, t.bits, family);
-              if (!t.filter.hasText(net)) continue;
-              const list = t.nets.get(net);
-              if (list !== undefined) for (const c of list) hits.add(c);
-            }
+            const net = family === 4 ? (v4 & t.mask) >>> 0 : masked(address, t.bits, family);
+            if (!t.filter.has(net)) continue;
+            const list = t.nets.get(net);
+            if (list !== undefined) for (const c of list) hits.add(c);
           }
         }
       }
