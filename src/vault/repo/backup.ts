@@ -5,6 +5,7 @@ import { InputError } from '../../core/index.js';
 import type { ItemProblem } from '../../core/index.js';
 import { ChunkSplitter } from './chunker.js';
 import { FileReadError, chunkThread, type FileChunks } from './chunk-thread.js';
+import { ringHoldLimit } from './chunk-ring.js';
 import type { FileStamp, FilesCache } from './files-cache.js';
 import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
 import type { Compression } from './format.js';
@@ -83,7 +84,7 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   const cache = opts.filesCache;
   let unchangedFiles = 0;
 
-  const pipeline = new ChunkPipeline(repo, writer);
+  const pipeline = new ChunkPipeline(repo, writer, ringHoldLimit(repo.config.chunker.max));
   /** Queues a file's chunks; the returned list is complete once the pipeline reaches its end. */
   const storeContent = async (pieces: AsyncIterable<Uint8Array>): Promise<{ size: number; chunks: string[] }> => {
     const splitter = new ChunkSplitter(repo.cdc);
@@ -113,13 +114,13 @@ async function runBackup(repo: Repository, source: readonly string[] | StreamSou
   /** A file's chunks as the chunk thread cuts and names them, queued in order. */
   const storeFile = async (file: FileChunks): Promise<{ size: number; chunks: string[] }> => {
     const chunks: string[] = [];
-    for await (const { chunk, id } of file) {
+    for await (const { chunk, id, release } of file) {
       const at = chunks.length;
       chunks.push('');
       await pipeline.chunk(chunk, (hex) => {
         chunks[at] = hex;
         totals.chunks++;
-      }, id);
+      }, { id, release });
     }
     return { size: file.size, chunks };
   };
@@ -315,7 +316,15 @@ interface PreparedChunk {
   readonly packed: { stored: Uint8Array; compression: Compression } | null;
 }
 
-type Queued = { readonly work: Promise<PreparedChunk>; readonly onId: (hex: string) => void } | { readonly after: () => Promise<void> };
+type Queued =
+  | { readonly work: Promise<PreparedChunk>; readonly onId: (hex: string) => void; readonly ring: ThreadChunkHold | null }
+  | { readonly after: () => Promise<void> };
+
+/** A chunk read in place from a chunk thread's ring (see chunk-ring.ts): its length, and how to give the room back. */
+interface ThreadChunkHold {
+  readonly length: number;
+  readonly release: () => void;
+}
 
 /**
  * Data chunks in the order they were cut: each one's id (keyed HMAC) and compression start
@@ -326,16 +335,24 @@ type Queued = { readonly work: Promise<PreparedChunk>; readonly onId: (hex: stri
 class ChunkPipeline {
   private readonly queue: Queued[] = [];
   private queuedChunks = 0;
+  /** Bytes of chunk-thread rings the queue holds. */
+  private ringHeld = 0;
 
-  constructor(private readonly repo: Repository, private readonly writer: PackWriter) {}
+  /** `ringLimit`: ring bytes it may hold and still let a chunk thread cut the next chunk (ringHoldLimit). */
+  constructor(private readonly repo: Repository, private readonly writer: PackWriter, private readonly ringLimit: number) {}
 
-  /** Queues a chunk; `id`: its id when already computed (the chunk thread's). */
-  async chunk(raw: Uint8Array, onId: (hex: string) => void, id?: Uint8Array): Promise<void> {
-    const work = this.prepare(raw, id);
+  /**
+   * Queues a chunk; from a chunk thread, with its id and the `release` that gives its ring
+   * room back once it is packed (not before: compression and sealing read it in place).
+   */
+  async chunk(raw: Uint8Array, onId: (hex: string) => void, thread?: { id: Uint8Array; release: () => void }): Promise<void> {
+    const work = this.prepare(raw, thread?.id);
     work.catch(() => undefined); // its error surfaces when its turn comes
-    this.queue.push({ work, onId });
+    const ring = thread ? { length: raw.length, release: thread.release } : null;
+    this.queue.push({ work, onId, ring });
     this.queuedChunks++;
-    while (this.queuedChunks > CHUNKS_AHEAD) await this.commitOne();
+    if (ring) this.ringHeld += ring.length;
+    while (this.queuedChunks > CHUNKS_AHEAD || this.ringHeld > this.ringLimit) await this.commitOne();
   }
 
   /** Runs `after` once everything queued before it is in the packs. (Not `then`: that would make the pipeline a thenable.) */
@@ -361,10 +378,18 @@ class ChunkPipeline {
       return;
     }
     this.queuedChunks--;
-    const c = await item.work;
-    item.onId(c.hex);
-    if (c.packed !== null) await this.writer.addStored('data', c.id, c.raw, c.packed.stored, c.packed.compression);
-    else await this.writer.add('data', c.id, c.raw); // deduplicated: add() returns at once
+    try {
+      const c = await item.work;
+      item.onId(c.hex);
+      if (c.packed !== null) await this.writer.addStored('data', c.id, c.raw, c.packed.stored, c.packed.compression);
+      else await this.writer.add('data', c.id, c.raw); // deduplicated: add() returns at once
+    } finally {
+      // Sealed (or failed): nothing reads the chunk's bytes any more.
+      if (item.ring) {
+        this.ringHeld -= item.ring.length;
+        item.ring.release();
+      }
+    }
   }
 }
 

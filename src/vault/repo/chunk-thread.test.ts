@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ChunkSplitter, FastCdc } from './chunker.js';
-import { ChunkThread, FileReadError, MAX_IN_FLIGHT, type FileChunks } from './chunk-thread.js';
+import { ChunkThread, FileReadError, type FileChunks, type ThreadChunk } from './chunk-thread.js';
+import { ringSize } from './chunk-ring.js';
 import { chunkIdOf } from './format.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vault-chunk-thread-test-'));
@@ -21,12 +22,15 @@ function chunksHere(bytes: Uint8Array): { hex: string; length: number }[] {
 
 async function collect(file: FileChunks): Promise<{ hex: string; length: number }[]> {
   const out: { hex: string; length: number }[] = [];
-  for await (const { chunk, id } of file) {
+  for await (const { chunk, id, release } of file) {
     assert.equal(Buffer.from(id).toString('hex'), chunkIdOf(keys.idKey, chunk).toString('hex'), 'the id is the chunk’s');
     out.push({ hex: Buffer.from(id).toString('hex'), length: chunk.length });
+    release();
   }
   return out;
 }
+
+const RING = ringSize(keys.chunker.max);
 
 describe('chunk thread', () => {
   const thread = new ChunkThread();
@@ -60,23 +64,26 @@ describe('chunk thread', () => {
   });
 
   it('does not run ahead without bound, and a file left half-read does not stall the next', async () => {
-    // Far more chunks than may be in flight: the thread must wait for the reader.
+    // Far more chunks than the ring holds: the thread must wait for the reader.
     const big = join(root, 'big');
-    writeFileSync(big, randomBytes(MAX_IN_FLIGHT * 4 * 32768));
+    writeFileSync(big, randomBytes(RING * 8));
     const after = join(root, 'after');
     const afterBytes = randomBytes(70_000);
     writeFileSync(after, afterBytes);
     const session = thread.session(keys);
     const first = session.read(big);
     const second = session.read(after);
-    for await (const _ of first) break; // one chunk taken, the rest abandoned
+    for await (const c of first) {
+      c.release();
+      break; // one chunk taken, the rest abandoned
+    }
     assert.deepEqual(await collect(second), chunksHere(afterBytes));
     session.close();
   });
 
   it('skips what a closed session asked for and did not take', async () => {
     const p = join(root, 'closed');
-    writeFileSync(p, randomBytes(MAX_IN_FLIGHT * 8 * 32768));
+    writeFileSync(p, randomBytes(RING * 8));
     const s1 = thread.session(keys);
     const unread = s1.read(p);
     s1.close();
@@ -88,5 +95,47 @@ describe('chunk thread', () => {
     writeFileSync(q, small);
     assert.deepEqual(await collect(s2.read(q)), chunksHere(small));
     s2.close();
+  });
+
+  it('never reuses the room of a chunk still held: the thread waits until it is released', async () => {
+    const bytes = randomBytes(RING * 6);
+    const p = join(root, 'held');
+    writeFileSync(p, bytes);
+    const expected = chunksHere(bytes);
+    const session = thread.session(keys);
+    const it = session.read(p)[Symbol.asyncIterator]();
+    const next = (): Promise<IteratorResult<ThreadChunk>> => it.next();
+    const held: ThreadChunk[] = [];
+    let heldBytes = 0;
+    let pending = next();
+    // Take chunks without releasing any until none comes: the ring is full.
+    for (;;) {
+      const r = await Promise.race([pending, new Promise<'stalled'>((res) => setTimeout(() => res('stalled'), 300))]);
+      if (r === 'stalled') break;
+      assert.ok(!r.done, 'the file ended before the ring filled');
+      held.push(r.value);
+      heldBytes += r.value.chunk.length;
+      pending = next();
+    }
+    assert.ok(heldBytes <= RING, `held ${heldBytes} bytes, more than the ring's ${RING}`);
+    assert.ok(heldBytes > RING - 2 * keys.chunker.max, `the thread stopped early: ${heldBytes} of ${RING} bytes`);
+    // What is held is intact, and still is after the thread ran on with the room of the first.
+    const check = (c: ThreadChunk, i: number): void => {
+      assert.equal(chunkIdOf(keys.idKey, c.chunk).toString('hex'), expected[i]!.hex, `held chunk ${i}`);
+    };
+    held.forEach(check);
+    held[0]!.release();
+    const more = await pending;
+    assert.ok(!more.done);
+    held.push(more.value);
+    held.slice(1).forEach((c, i) => check(c, i + 1));
+    for (const c of held.slice(1)) c.release();
+    let i = held.length;
+    for (let r = await next(); !r.done; r = await next(), i++) {
+      check(r.value, i);
+      r.value.release();
+    }
+    assert.equal(i, expected.length);
+    session.close();
   });
 });

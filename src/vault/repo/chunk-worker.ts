@@ -4,13 +4,15 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../core/index.js';
 import { ChunkSplitter, FastCdc } from './chunker.js';
-import { LIVE_FROM, MAX_IN_FLIGHT, type ChunkMessage, type ChunkRequest } from './chunk-thread.js';
+import { RingWriter } from './chunk-ring.js';
+import { LIVE_FROM, type ChunkMessage, type ChunkRequest } from './chunk-thread.js';
 
 const READ_SIZE = 4 * 1024 * 1024;
 const port = parentPort!;
-const { shared, slot: IN_FLIGHT } = workerData as { shared: Int32Array; slot: number };
+const { shared } = workerData as { shared: Int32Array };
 const readBuf = Buffer.allocUnsafe(READ_SIZE);
-let cdcOf: { session: number; cdc: FastCdc } | null = null;
+/** The session being served: its chunker, splitter and ring (one per session and thread). */
+let current: { session: number; splitter: ChunkSplitter; ring: RingWriter } | null = null;
 
 class Skipped extends Error {}
 
@@ -18,20 +20,13 @@ function live(session: number): boolean {
   return Atomics.load(shared, LIVE_FROM) <= session;
 }
 
-/** Sends a chunk once fewer than MAX_IN_FLIGHT are waiting to be taken. */
-function send(req: ChunkRequest, chunk: Uint8Array): void {
-  for (;;) {
-    if (!live(req.session)) throw new Skipped();
-    const n = Atomics.load(shared, IN_FLIGHT);
-    if (n < MAX_IN_FLIGHT) break;
-    Atomics.wait(shared, IN_FLIGHT, n, 1000);
-  }
-  Atomics.add(shared, IN_FLIGHT, 1);
+/** Sends a chunk (a view of the splitter's buffer) through the ring, once it has room. */
+function send(req: ChunkRequest, ring: RingWriter, chunk: Uint8Array): void {
   const chunkId = createHmac('sha256', req.keys.idKey).update(chunk).digest();
-  const m: ChunkMessage = { id: req.id, kind: 'chunk', chunk, chunkId };
-  // Chunks are fresh copies; a large one owns its buffer, which moves instead of being copied.
-  const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
-  port.postMessage(m, own ? [chunk.buffer as ArrayBuffer] : []);
+  const put = ring.put(chunk, () => !live(req.session));
+  if (put === null) throw new Skipped();
+  const m: ChunkMessage = { id: req.id, kind: 'chunk', at: put.at, length: chunk.length, charge: put.charge, chunkId };
+  port.postMessage(m);
 }
 
 port.on('message', (req: ChunkRequest) => {
@@ -39,17 +34,21 @@ port.on('message', (req: ChunkRequest) => {
   let fd: number | null = null;
   try {
     if (!live(req.session)) throw new Skipped();
-    if (cdcOf?.session !== req.session) cdcOf = { session: req.session, cdc: new FastCdc(req.keys.gearKey, req.keys.chunker) };
-    const splitter = new ChunkSplitter(cdcOf.cdc);
+    if (current?.session !== req.session) {
+      current = { session: req.session, splitter: new ChunkSplitter(new FastCdc(req.keys.gearKey, req.keys.chunker)), ring: new RingWriter(req.ring) };
+    }
+    const { splitter, ring } = current;
+    splitter.reset(); // one splitter for the session's files: its buffer is twice the largest chunk
+    const take = (c: Uint8Array): void => send(req, ring, c);
     fd = openSync(req.path, 'r');
     let size = 0;
     for (;;) {
       const n = readSync(fd, readBuf, 0, READ_SIZE, null);
       if (n === 0) break;
       size += n;
-      for (const c of splitter.push(readBuf.subarray(0, n))) send(req, c);
+      splitter.pushEach(readBuf.subarray(0, n), take);
     }
-    for (const c of splitter.finish()) send(req, c);
+    splitter.finishEach(take);
     m = { id: req.id, kind: 'done', size };
   } catch (err) {
     const reason = err instanceof Skipped ? 'skipped' : ((err as NodeJS.ErrnoException).code ?? errorMessage(err));

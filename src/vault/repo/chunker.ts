@@ -113,7 +113,9 @@ function scanTo(gear: Int32Array, buf: Uint8Array, from: number, to: number, mas
 
 /**
  * Incremental splitter: push bytes as they come, get back the chunks that are certain.
- * Holds at most about `2 × max` bytes. Chunks are fresh copies the caller may keep.
+ * Holds at most about `2 × max` bytes. `push`/`finish` return fresh copies the caller may
+ * keep; `pushEach`/`finishEach` hand over views of the splitter's buffer, valid only
+ * during the call (no copy, for a caller that copies them elsewhere anyway).
  */
 export class ChunkSplitter {
   private buf: Buffer;
@@ -124,6 +126,16 @@ export class ChunkSplitter {
   }
 
   push(piece: Uint8Array, out: Uint8Array[] = []): Uint8Array[] {
+    this.pushEach(piece, (c) => out.push(Buffer.from(c)));
+    return out;
+  }
+
+  finish(out: Uint8Array[] = []): Uint8Array[] {
+    this.finishEach((c) => out.push(Buffer.from(c)));
+    return out;
+  }
+
+  pushEach(piece: Uint8Array, take: (view: Uint8Array) => void): void {
     const max = this.cdc.params.max;
     let off = 0;
     while (off < piece.length) {
@@ -133,27 +145,31 @@ export class ChunkSplitter {
         this.end -= this.start;
         this.start = 0;
       }
-      const take = Math.min(piece.length - off, this.buf.length - this.end);
-      this.buf.set(piece.subarray(off, off + take), this.end);
-      this.end += take;
-      off += take;
-      if (this.end - this.start >= max) this.emit(false, out);
+      const n = Math.min(piece.length - off, this.buf.length - this.end);
+      this.buf.set(piece.subarray(off, off + n), this.end);
+      this.end += n;
+      off += n;
+      if (this.end - this.start >= max) this.emit(false, take);
     }
-    return out;
   }
 
-  finish(out: Uint8Array[] = []): Uint8Array[] {
-    this.emit(true, out);
+  finishEach(take: (view: Uint8Array) => void): void {
+    this.emit(true, take);
     this.start = this.end = 0;
-    return out;
   }
 
-  private emit(final: boolean, out: Uint8Array[]): void {
+  /** Drops what is buffered (a stream that ended in an error), to start on the next. */
+  reset(): void {
+    this.start = this.end = 0;
+  }
+
+  private emit(final: boolean, take: (view: Uint8Array) => void): void {
     while (this.start < this.end) {
       const len = this.cdc.cut(this.buf, this.start, this.end, final);
       if (len < 0) return;
-      out.push(Buffer.from(this.buf.subarray(this.start, this.start + len)));
+      const at = this.start;
       this.start += len;
+      take(this.buf.subarray(at, at + len));
     }
   }
 }
