@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SHARD_HEADER_LENGTH } from './erasure/index.js';
+import { piecesRange } from './repo/format.js';
 import { LocalDirBlobStore, Repository, backup, ed25519Signer, initRepository, restore, x25519Recipient, type BlobStore } from './repo/index.js';
 import { ShardedStore } from './sharded-store.js';
 import { StalledSite } from './stalled-site.fixture.js';
@@ -46,6 +47,19 @@ describe('sharded store: packs k-of-n across sites, metadata on every site', () 
       const two = new ShardedStore(sites.map((s, i) => (i === lost ? { name: s.name, store: new DownSite() } : s)), 2);
       assert.deepEqual(Buffer.from((await two.get(name))!), pack, `site ${sites[lost]!.name} lost`);
       assert.equal(Buffer.from((await two.get('config'))!).toString(), '{"format":"lianfang-vault"}');
+    }
+  });
+
+  it('gives the unchecked route as the data stripes in place, which laid end to end are the pack', async () => {
+    const pieces = (await store.getUnchecked(name))!;
+    assert.equal(pieces.length, 2, 'one stripe per data shard');
+    assert.deepEqual(Buffer.concat(pieces), pack);
+    assert.notEqual(pieces[0]!.buffer, pieces[1]!.buffer, 'views of the two shards, not a joined copy');
+    const cut = pieces[0]!.length;
+    for (const [start, end] of [[0, 10], [cut - 5, cut + 7], [cut, cut + 1], [cut + 100, pack.length], [pack.length - 3, pack.length + 50]] as const) {
+      const got = piecesRange(pieces, start, end);
+      assert.deepEqual(Buffer.from(got), pack.subarray(start, end), `bytes ${start}–${end}`);
+      if (end <= cut || start >= cut) assert.ok(got.buffer === pieces[start >= cut ? 1 : 0]!.buffer, `bytes ${start}–${end} are a view`);
     }
   });
 

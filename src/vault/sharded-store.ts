@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError, errorMessage, type ItemProblem } from '../core/index.js';
-import { decodePackDetailed, joinDataShards, joinStripes, repairShardsDetailed, verifyShard } from './erasure/index.js';
+import { dataStripes, decodePackDetailed, joinDataShards, repairShardsDetailed, verifyShard } from './erasure/index.js';
 import { shardThread } from './erasure/shard-thread.js';
 import type { BlobStore, KnownBytes } from './repo/index.js';
 
@@ -191,10 +191,14 @@ export class ShardedStore implements BlobStore {
    * (restores authenticate every chunk and call `get` when one fails); anything off, and it is
    * `get`'s careful path at once.
    */
-  async getUnchecked(name: string): Promise<Uint8Array | null> {
-    if (!name.startsWith(PACKS)) return this.get(name);
+  async getUnchecked(name: string): Promise<Uint8Array[] | null> {
+    const whole = async (): Promise<Uint8Array[] | null> => {
+      const bytes = await this.get(name);
+      return bytes === null ? null : [bytes];
+    };
+    if (!name.startsWith(PACKS)) return whole();
     const data = await Promise.all(this.sites.slice(0, this.k).map((s) => s.store.get(name).catch(() => null)));
-    return joinStripes(data, { packId: packIdOf(name) })?.pack ?? this.get(name);
+    return dataStripes(data, { packId: packIdOf(name) })?.pieces ?? whole();
   }
 
   /**

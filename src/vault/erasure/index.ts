@@ -99,6 +99,23 @@ export async function joinDataShards(shards: ReadonlyArray<Uint8Array | null>, o
  * part of the pack it uses (chunks under AES-GCM) and falls back to `decodePack` when one fails.
  */
 export function joinStripes(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): { pack: Uint8Array; packSha256: Uint8Array } | null {
+  const stripes = dataStripes(shards, options);
+  if (stripes === null) return null;
+  const pack = new Uint8Array(stripes.pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of stripes.pieces) {
+    pack.set(p, at);
+    at += p.length;
+  }
+  return { pack, packSha256: stripes.packSha256 };
+}
+
+/**
+ * joinStripes without the join: the k data stripes as views of their shards, trimmed to the
+ * pack, which they are laid end to end. For a reader that takes what it needs from each in
+ * place (a pack's chunks, of which few span two stripes) instead of copying the whole pack.
+ */
+export function dataStripes(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): { pieces: Uint8Array[]; packSha256: Uint8Array } | null {
   const headers: ShardHeader[] = [];
   for (const [j, shard] of shards.entries()) {
     if (shard === null) return null;
@@ -117,16 +134,16 @@ export function joinStripes(shards: ReadonlyArray<Uint8Array | null>, options: D
   const first = headers[0];
   if (first === undefined) return null;
   const { packLength, stripeLength } = first;
-  const pack = new Uint8Array(packLength);
+  const pieces: Uint8Array[] = [];
   for (const [j, shard] of shards.entries()) {
     const start = j * stripeLength;
     const used = Math.max(0, Math.min(stripeLength, packLength - start));
     const payload = shard!.subarray(SHARD_HEADER_LENGTH);
-    if (used > 0) pack.set(payload.subarray(0, used), start);
+    if (used > 0) pieces.push(payload.subarray(0, used));
     // The padding must be zero, as decodePack requires.
     for (let i = used; i < stripeLength; i++) if (payload[i] !== 0) return null;
   }
-  return { pack, packSha256: first.packSha256 };
+  return { pieces, packSha256: first.packSha256 };
 }
 
 /** Reads and checks a shard's header (not its payload hash); throws InputError naming the check. */

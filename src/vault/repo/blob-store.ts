@@ -30,11 +30,12 @@ export interface BlobStore {
   get(name: string): Promise<Uint8Array | null>;
   /**
    * A pack's bytes by the cheapest route, skipping checks a store makes over the whole blob
-   * (an erasure-coded store: the data shards joined without hashing the pack). Only for a
-   * reader that authenticates every part it uses and, when one fails, reads the pack again
-   * with `get`. Stores without such a route leave it out.
+   * (an erasure-coded store: the data shards' stripes without hashing the pack), as pieces
+   * that laid end to end are the blob (the stripes in place, not joined). Only for a reader
+   * that authenticates every part it uses and, when one fails, reads the pack again with
+   * `get`. Stores without such a route leave it out.
    */
-  getUnchecked?(name: string): Promise<Uint8Array | null>;
+  getUnchecked?(name: string): Promise<Uint8Array[] | null>;
   /** Names of the blobs under `prefix` (e.g. `packs/`), in no particular order. */
   list(prefix: string): Promise<string[]>;
   /** Removes the blob; removing a missing blob is not an error. */

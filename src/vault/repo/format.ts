@@ -196,7 +196,11 @@ export function assemblePack(metaKey: Uint8Array, wrappedKey: Uint8Array, entrie
   return Buffer.concat([PACK_MAGIC, u32(sealed.length), sealed, ...records]);
 }
 
-export function readPackHeader(metaKey: Uint8Array, pack: Uint8Array, where: string): PackHeader {
+/**
+ * The header of a pack; `pack` may be just its first bytes (at least the header), with
+ * `packLength` the whole pack's, which the records listed must fill exactly.
+ */
+export function readPackHeader(metaKey: Uint8Array, pack: Uint8Array, where: string, packLength = pack.length): PackHeader {
   const b = Buffer.from(pack.buffer, pack.byteOffset, pack.byteLength);
   if (b.length < PACK_MAGIC.length + 4) throw new InputError('VAULT_TRUNCATED', `pack is only ${b.length} bytes`, where);
   checkMagic(b, PACK_MAGIC, where);
@@ -221,12 +225,37 @@ export function readPackHeader(metaKey: Uint8Array, pack: Uint8Array, where: str
     offset += storedLength + TAG;
   }
   r.done();
-  if (offset !== b.length) throw new InputError('VAULT_TRUNCATED', `header lists ${offset} bytes of records, pack has ${b.length}`, where);
+  if (offset !== packLength) throw new InputError('VAULT_TRUNCATED', `header lists ${offset} bytes of records, pack has ${packLength}`, where);
   return { wrappedKey, entries, bodyOffset };
 }
 
-export function chunkRecord(pack: Uint8Array, e: PackEntry | ChunkLocation): Uint8Array {
-  return pack.subarray(e.offset, e.offset + e.storedLength + TAG);
+/** Bytes a pack's header takes (magic, length, sealed header), read from its first 12 bytes; 0 when fewer are given. */
+export function packHeaderLength(start: Uint8Array): number {
+  if (start.length < PACK_MAGIC.length + 4) return 0;
+  return PACK_MAGIC.length + 4 + Buffer.from(start.buffer, start.byteOffset, start.byteLength).readUInt32BE(PACK_MAGIC.length);
+}
+
+/**
+ * Bytes [start, end) of pieces laid end to end (a pack as a sharded store's stripes): a view
+ * when one piece holds them all, a copy when they span pieces. Clamped to the pieces' end.
+ */
+export function piecesRange(pieces: readonly Uint8Array[], start: number, end: number): Uint8Array {
+  let at = 0;
+  for (const [i, p] of pieces.entries()) {
+    if (start < at + p.length) {
+      if (end <= at + p.length || i === pieces.length - 1) return p.subarray(start - at, end - at);
+      const out: Uint8Array[] = [p.subarray(start - at)];
+      let filled = at + p.length;
+      for (const q of pieces.slice(i + 1)) {
+        if (filled >= end) break;
+        out.push(q.subarray(0, Math.min(q.length, end - filled)));
+        filled += q.length;
+      }
+      return Buffer.concat(out);
+    }
+    at += p.length;
+  }
+  return new Uint8Array(0);
 }
 
 // ---------------------------------------------------------------- index files

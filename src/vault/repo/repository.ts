@@ -7,8 +7,8 @@ import { shardThread } from '../erasure/shard-thread.js';
 import type { BlobStore } from './blob-store.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
 import {
-  assemblePack, chunkIdOf, chunkRecord, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
-  openChunk, packBlobName, readPackHeader, sealChunk, sha256,
+  assemblePack, chunkIdOf, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
+  openChunk, packBlobName, packHeaderLength, piecesRange, readPackHeader, sealChunk, sha256,
   type ChunkKind, type ChunkLocation, type Compression, type IndexedPack, type PackEntry, type RepoSubkeys,
 } from './format.js';
 
@@ -406,7 +406,9 @@ async function decompressOffThread(stored: Buffer, compression: Compression, raw
 }
 
 interface OpenPack {
-  readonly bytes: Uint8Array;
+  /** The pack's bytes, laid end to end (a sharded store's stripes, read in place). */
+  readonly pieces: readonly Uint8Array[];
+  readonly length: number;
   readonly dataKey: Uint8Array;
   readonly bodyOffset: number;
   /** Read with the store's `get`, every check it makes done (not `getUnchecked`). */
@@ -442,8 +444,9 @@ export class ChunkReader {
   private async readFrom(pack: OpenPack, idHex: string, loc: ChunkLocation): Promise<Buffer> {
     const where = `${packBlobName(loc.packId)} @${loc.offset}`;
     const entry: PackEntry = { chunkId: Buffer.from(idHex, 'hex'), ...loc };
-    if (loc.offset + loc.storedLength + 16 > pack.bytes.length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
-    const stored = openChunk(pack.dataKey, loc.offset - pack.bodyOffset, entry, chunkRecord(pack.bytes, loc), where);
+    const end = loc.offset + loc.storedLength + 16;
+    if (end > pack.length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
+    const stored = openChunk(pack.dataKey, loc.offset - pack.bodyOffset, entry, piecesRange(pack.pieces, loc.offset, end), where);
     const raw = await decompressOffThread(stored, loc.compression, loc.rawLength, where);
     if (raw.length !== loc.rawLength) throw new InputError('VAULT_CHUNK_LENGTH', `chunk ${idHex} is ${raw.length} bytes, index says ${loc.rawLength}`, where);
     if (!constantTimeEqual(await this.repo.chunkIdOffThread(raw), entry.chunkId)) throw new InputError('VAULT_CHUNK_ID', `chunk ${idHex} does not hash to its id`, where);
@@ -479,15 +482,17 @@ export class ChunkReader {
     const name = packBlobName(packId);
     const store = this.repo.store;
     const quick = !careful && store.getUnchecked !== undefined;
-    const bytes = quick ? await store.getUnchecked!(name) : await store.get(name);
-    if (bytes === null) throw new NotFoundError('VAULT_PACK_MISSING', `pack ${name} is missing`);
-    const header = readPackHeader(this.repo.keys.metaKey, bytes, name);
+    const pieces = quick ? await store.getUnchecked!(name) : await store.get(name).then((b) => (b === null ? null : [b]));
+    if (pieces === null) throw new NotFoundError('VAULT_PACK_MISSING', `pack ${name} is missing`);
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const headerEnd = packHeaderLength(piecesRange(pieces, 0, 12)) || length;
+    const header = readPackHeader(this.repo.keys.metaKey, piecesRange(pieces, 0, Math.min(headerEnd, length)), name, length);
     let dataKey: Uint8Array;
     try {
       dataKey = await this.unwrap(header.wrappedKey);
     } catch (err) {
       throw new InputError('VAULT_UNWRAP', `cannot unwrap the data key: ${(err as Error).message}`, name, { cause: err });
     }
-    return { bytes, dataKey, bodyOffset: header.bodyOffset, careful: !quick };
+    return { pieces, length, dataKey, bodyOffset: header.bodyOffset, careful: !quick };
   }
 }
