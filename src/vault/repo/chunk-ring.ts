@@ -24,9 +24,10 @@ export interface RingShare {
 
 /**
  * A ring's size for a chunker whose chunks are at most `max` bytes. A claim costs less than
- * `2 × max` (a chunk, plus at most the tail it skips to start again at the front), and the
- * backup keeps at most `ringHoldLimit(max)` bytes of chunks plus one skipped tail (< max)
- * taken, so the writer always finds room once the backup waits for it.
+ * `2 × max` (a chunk, plus at most the tail it skips to start again at the front). While the
+ * backup waits for its next chunk, the room taken is at most the `ringHoldLimit(max)` bytes
+ * of chunks it holds plus one skipped tail (< max), so more than 2 × max is free: the writer
+ * always finds room.
  */
 export const ringSize = (max: number): number => 4 * max;
 

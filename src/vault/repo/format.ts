@@ -229,9 +229,12 @@ export function readPackHeader(metaKey: Uint8Array, pack: Uint8Array, where: str
   return { wrappedKey, entries, bodyOffset };
 }
 
-/** Bytes a pack's header takes (magic, length, sealed header), read from its first 12 bytes; 0 when fewer are given. */
+/** A pack's first bytes that say how long its header is (magic, then the sealed header's length). */
+export const PACK_PREFIX = PACK_MAGIC.length + 4;
+
+/** Bytes a pack's header takes (prefix and sealed header), read from its first PACK_PREFIX bytes; 0 when fewer are given. */
 export function packHeaderLength(start: Uint8Array): number {
-  if (start.length < PACK_MAGIC.length + 4) return 0;
+  if (start.length < PACK_PREFIX) return 0;
   return PACK_MAGIC.length + 4 + Buffer.from(start.buffer, start.byteOffset, start.byteLength).readUInt32BE(PACK_MAGIC.length);
 }
 

@@ -8,7 +8,7 @@ import type { BlobStore } from './blob-store.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
 import {
   assemblePack, chunkIdOf, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
-  openChunk, packBlobName, packHeaderLength, piecesRange, readPackHeader, sealChunk, sha256,
+  openChunk, packBlobName, PACK_PREFIX, packHeaderLength, piecesRange, readPackHeader, sealChunk, sha256,
   type ChunkKind, type ChunkLocation, type Compression, type IndexedPack, type PackEntry, type RepoSubkeys,
 } from './format.js';
 
@@ -485,7 +485,7 @@ export class ChunkReader {
     const pieces = quick ? await store.getUnchecked!(name) : await store.get(name).then((b) => (b === null ? null : [b]));
     if (pieces === null) throw new NotFoundError('VAULT_PACK_MISSING', `pack ${name} is missing`);
     const length = pieces.reduce((n, p) => n + p.length, 0);
-    const headerEnd = packHeaderLength(piecesRange(pieces, 0, 12)) || length;
+    const headerEnd = packHeaderLength(piecesRange(pieces, 0, PACK_PREFIX)) || length;
     const header = readPackHeader(this.repo.keys.metaKey, piecesRange(pieces, 0, Math.min(headerEnd, length)), name, length);
     let dataKey: Uint8Array;
     try {
