@@ -100,14 +100,7 @@ export async function joinDataShards(shards: ReadonlyArray<Uint8Array | null>, o
  */
 export function joinStripes(shards: ReadonlyArray<Uint8Array | null>, options: DecodeOptions = {}): { pack: Uint8Array; packSha256: Uint8Array } | null {
   const stripes = dataStripes(shards, options);
-  if (stripes === null) return null;
-  const pack = new Uint8Array(stripes.pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of stripes.pieces) {
-    pack.set(p, at);
-    at += p.length;
-  }
-  return { pack, packSha256: stripes.packSha256 };
+  return stripes === null ? null : { pack: Buffer.concat(stripes.pieces), packSha256: stripes.packSha256 };
 }
 
 /**

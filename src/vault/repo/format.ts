@@ -235,7 +235,7 @@ export const PACK_PREFIX = PACK_MAGIC.length + 4;
 /** Bytes a pack's header takes (prefix and sealed header), read from its first PACK_PREFIX bytes; 0 when fewer are given. */
 export function packHeaderLength(start: Uint8Array): number {
   if (start.length < PACK_PREFIX) return 0;
-  return PACK_MAGIC.length + 4 + Buffer.from(start.buffer, start.byteOffset, start.byteLength).readUInt32BE(PACK_MAGIC.length);
+  return PACK_PREFIX + Buffer.from(start.buffer, start.byteOffset, start.byteLength).readUInt32BE(PACK_MAGIC.length);
 }
 
 /**
