@@ -7,7 +7,7 @@ import { ChunkSplitter } from './chunker.js';
 import { FileReadError, chunkThread, type FileChunks } from './chunk-thread.js';
 import { ringHoldLimit } from './chunk-ring.js';
 import type { FileStamp, FilesCache } from './files-cache.js';
-import { PackWriter, compressOffThread, type Repository, type WrapDataKey } from './repository.js';
+import { PackWriter, compressChunk, type Repository, type WrapDataKey } from './repository.js';
 import type { Compression } from './format.js';
 import { treeLine, writeSnapshot, type SignSnapshot, type SnapshotRecord, type SnapshotTotals, type TreeEntry } from './snapshot.js';
 
@@ -368,7 +368,7 @@ class ChunkPipeline {
   private async prepare(raw: Uint8Array, known?: Uint8Array): Promise<PreparedChunk> {
     const id = known ?? (await this.repo.chunkIdOffThread(raw));
     const hex = Buffer.from(id).toString('hex');
-    return { id, hex, raw, packed: this.writer.has(hex) ? null : await compressOffThread(raw) };
+    return { id, hex, raw, packed: this.writer.has(hex) ? null : compressChunk(raw) };
   }
 
   private async commitOne(): Promise<void> {

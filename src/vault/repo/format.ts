@@ -5,7 +5,7 @@ import { InputError } from '../../core/index.js';
 export type ChunkKind = 'data' | 'tree';
 /** How a chunk is stored inside its pack. */
 /** `deflate`: raw deflate, written by earlier versions and still read; `brotli`: what backups write now. */
-export type Compression = 'none' | 'deflate' | 'brotli';
+export type Compression = 'none' | 'deflate' | 'brotli' | 'zstd';
 
 /** Where a chunk lives: the dedup index maps a chunk id to this. */
 export interface ChunkLocation {
@@ -60,7 +60,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const KIND_CODE: Record<ChunkKind, number> = { data: 0, tree: 1 };
-const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2 };
+const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2, zstd: 3 };
 
 function kindOf(code: number, where: string): ChunkKind {
   if (code === 0) return 'data';
@@ -71,6 +71,7 @@ function compressionOf(code: number, where: string): Compression {
   if (code === 0) return 'none';
   if (code === 1) return 'deflate';
   if (code === 2) return 'brotli';
+  if (code === 3) return 'zstd';
   throw new InputError('VAULT_FORMAT', `unknown compression ${code}`, where);
 }
 

@@ -11,10 +11,11 @@ import { LocalDirBlobStore } from './blob-store.js';
 import { backup } from './backup.js';
 import { ChunkSplitter, FastCdc, gearTable } from './chunker.js';
 import { packBlobName } from './format.js';
-import { initRepository, PackWriter, Repository } from './repository.js';
+import { compressChunk, initRepository, PackWriter, Repository } from './repository.js';
 import { restore } from './restore.js';
 import { treeLine, writeSnapshot, type SnapshotRecord, type TreeEntry } from './snapshot.js';
 import { verifyRepo } from './verify.js';
+import { zstdDecompress } from './zstd.js';
 import { ed25519Signer, x25519Recipient } from './x25519-recipient.js';
 
 const SMALL = { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 };
@@ -331,7 +332,23 @@ describe('hostile and damaged repositories', () => {
     assert.equal(repo.chunkId(Buffer.from('x')).toString('hex'), direct.chunkId(Buffer.from('x')).toString('hex'));
   });
 
-  it('reads chunks stored as raw deflate (earlier versions) and as brotli alike, and refuses one that inflates past its length', async () => {
+  it('compresses a chunk with zstd only when its sample and then the whole chunk shrink', () => {
+    const text = Buffer.from('INSERT INTO txn VALUES (7, 8, 9);\n'.repeat(5_000));
+    const packed = compressChunk(text);
+    assert.equal(packed.compression, 'zstd');
+    assert.ok(packed.stored.length < text.length / 10, `${packed.stored.length} bytes`);
+    assert.deepEqual(zstdDecompress(packed.stored, text.length), text);
+    const noise = randomBytes(64 * 1024);
+    assert.deepEqual(compressChunk(noise), { stored: noise, compression: 'none' });
+    // Compressible start, random rest: the sample says yes, and the whole chunk still shrinks a little.
+    const mixed = Buffer.concat([text.subarray(0, 20_000), randomBytes(200_000)]);
+    const m = compressChunk(mixed);
+    assert.equal(m.compression, 'zstd');
+    assert.ok(m.stored.length < mixed.length);
+    assert.equal(compressChunk(text.subarray(0, 255)).compression, 'none');
+  });
+
+  it('reads chunks stored as raw deflate and brotli (earlier versions) and zstd alike, and refuses one that decompresses past its length', async () => {
     const { repo, rec } = await newRepo();
     const text = Buffer.from('INSERT INTO txn VALUES (7, 8, 9);\n'.repeat(5_000));
     const writer = new PackWriter(repo, rec.wrapDataKey);
@@ -339,15 +356,27 @@ describe('hostile and damaged repositories', () => {
     const asBrotli = Buffer.concat([text, Buffer.from('brotli')]);
     await writer.addStored('data', repo.chunkId(asDeflate), asDeflate, deflateRawSync(asDeflate), 'deflate');
     await writer.addStored('data', repo.chunkId(asBrotli), asBrotli, brotliCompressSync(asBrotli), 'brotli');
+    const asZstd = Buffer.concat([text, Buffer.from('zstd')]);
+    await writer.addStored('data', repo.chunkId(asZstd), asZstd, compressChunk(asZstd).stored, 'zstd');
     // A record whose index says 100 raw bytes but which inflates to 170,000: a bomb, refused.
     const bomb = Buffer.concat([text, Buffer.from('bomb')]);
     const bombId = repo.chunkId(bomb);
     await writer.addStored('data', bombId, bomb.subarray(0, 100), deflateRawSync(bomb), 'deflate');
+    const zstdBomb = Buffer.concat([text, Buffer.from('zstd bomb')]);
+    const zstdBombId = repo.chunkId(zstdBomb);
+    await writer.addStored('data', zstdBombId, zstdBomb.subarray(0, 100), compressChunk(zstdBomb).stored, 'zstd');
+    // Truncated: decompresses to less than the index says.
+    const short = Buffer.concat([text, Buffer.from('short')]);
+    const shortId = repo.chunkId(short);
+    await writer.addStored('data', shortId, Buffer.concat([short, short]), compressChunk(short).stored, 'zstd');
     await writer.finish();
     const reader = repo.chunkReader(rec.unwrapDataKey);
     assert.deepEqual(await reader.read(repo.chunkId(asDeflate).toString('hex')), asDeflate);
     assert.deepEqual(await reader.read(repo.chunkId(asBrotli).toString('hex')), asBrotli);
+    assert.deepEqual(await reader.read(repo.chunkId(asZstd).toString('hex')), asZstd);
     await assert.rejects(reader.read(bombId.toString('hex')), (err: Error) => err instanceof InputError && /does not decompress \(deflate\) to 100 bytes/.test(err.message));
+    await assert.rejects(reader.read(zstdBombId.toString('hex')), (err: Error) => err instanceof InputError && /does not decompress \(zstd\) to 100 bytes/.test(err.message));
+    await assert.rejects(reader.read(shortId.toString('hex')), (err: Error) => err instanceof InputError && err.code === 'VAULT_CHUNK_LENGTH');
   });
   it('rebuilds a lost index from pack headers', async () => {
     const { dir, store, secret, backupOpts, restoreOpts, repo } = await newRepo();
