@@ -262,7 +262,7 @@ export class RepoLock {
 const SAMPLE = 16 * 1024;
 
 /**
- * The chunk compressed (Zstandard, level 1) if a sample of it compresses to at most 90 %,
+ * The chunk compressed (Zstandard, level 1) if a sample of it compresses to under 90 %,
  * and kept compressed only if smaller. Synchronous: libzstd at level 1 compresses a 1 MiB
  * chunk of text in about 3 ms, less than a thread-pool round trip's worth of Brotli
  * (measured: a full backup 3.0–3.2 s against 3.4–3.9 s with Brotli on the pool).
