@@ -4,7 +4,7 @@ import { InputError } from '../../core/index.js';
 /** What a chunk holds: file content, or a piece of a serialised snapshot tree. */
 export type ChunkKind = 'data' | 'tree';
 /** How a chunk is stored inside its pack. */
-/** `deflate`: raw deflate, written by earlier versions and still read; `brotli`: what backups write now. */
+/** `deflate` (raw deflate) and `brotli`: written by earlier versions and still read; `zstd`: what backups write now. */
 export type Compression = 'none' | 'deflate' | 'brotli' | 'zstd';
 
 /** Where a chunk lives: the dedup index maps a chunk id to this. */
