@@ -26,14 +26,17 @@ export interface BlobStore {
   put(name: string, bytes: Uint8Array, known?: KnownBytes): Promise<void>;
   /** Stores `bytes` only if `name` does not exist yet; false when it did (used for locks). */
   putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean>;
-  /** The blob's bytes, or null when there is no such blob. */
+  /**
+   * The blob's bytes, or null when there is no such blob. The bytes are the caller's (a
+   * restore moves them to another thread): a store must not keep or share them.
+   */
   get(name: string): Promise<Uint8Array | null>;
   /**
    * A pack's bytes by the cheapest route, skipping checks a store makes over the whole blob
    * (an erasure-coded store: the data shards' stripes without hashing the pack), as pieces
    * that laid end to end are the blob (the stripes in place, not joined). Only for a reader
    * that authenticates every part it uses and, when one fails, reads the pack again with
-   * `get`. Stores without such a route leave it out.
+   * `get`. The pieces are the caller's, as with `get`. Stores without such a route leave it out.
    */
   getUnchecked?(name: string): Promise<Uint8Array[] | null>;
   /** Names of the blobs under `prefix` (e.g. `packs/`), in no particular order. */

@@ -56,7 +56,14 @@ export class RingWriter {
    * room it took. Null when `stop()` turns true while waiting (checked at least every second).
    */
   put(chunk: Uint8Array, stop: () => boolean): { at: number; charge: number } | null {
-    const n = chunk.length;
+    const room = this.claim(chunk.length, stop);
+    if (room === null) return null;
+    room.bytes.set(chunk);
+    return { at: room.at, charge: room.charge };
+  }
+
+  /** As `put`, for a writer that fills the room itself (decompressing straight into it). */
+  claim(n: number, stop: () => boolean): { bytes: Uint8Array; at: number; charge: number } | null {
     const size = this.bytes.length;
     if (n > size) throw new RangeError(`chunk of ${n} bytes does not fit a ring of ${size}`);
     const wraps = this.at + n > size;
@@ -69,9 +76,8 @@ export class RingWriter {
       Atomics.wait(this.control, FREE, free, 1000);
     }
     Atomics.sub(this.control, FREE, charge);
-    this.bytes.set(chunk, at);
     this.at = at + n;
-    return { at, charge };
+    return { bytes: this.bytes.subarray(at, at + n), at, charge };
   }
 }
 

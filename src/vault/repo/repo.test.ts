@@ -222,11 +222,11 @@ describe('backup and restore', () => {
     const make = repo.chunkReader.bind(repo);
     repo.chunkReader = (unwrap) => {
       const r = make(unwrap);
+      const count = (id: string): void => void opened.set(id, (opened.get(id) ?? 0) + 1);
       const read = r.read.bind(r);
-      r.read = (id) => {
-        opened.set(id, (opened.get(id) ?? 0) + 1);
-        return read(id);
-      };
+      const loan = r.loan.bind(r);
+      r.read = (id) => (count(id), read(id));
+      r.loan = (id) => (count(id), loan(id));
       return r;
     };
     const out = tmp('out');
@@ -235,6 +235,30 @@ describe('backup and restore', () => {
     const data = [...opened].filter(([id]) => !res.record.tree.includes(id));
     assert.ok(data.length > 0 && res.record.totals.chunks > data.length * 2, `${res.record.totals.chunks} uses of ${data.length} chunks`);
     assert.deepEqual(data.filter(([, n]) => n > 1), [], 'each data chunk opened once');
+  });
+
+  it('restores in order when packs arrive out of order (chunks opened on threads, ring memory lent in turn)', { timeout: 60_000 }, async () => {
+    const { repo, store, backupOpts, restoreOpts } = await newRepo(64 * 1024);
+    const src = sourceTree();
+    const res = await backup(repo, [src], backupOpts);
+    // Every third pack read is slow, so later packs are ready before earlier ones: the
+    // opening threads must still take ring memory in the order the restore writes chunks.
+    const get = store.get.bind(store);
+    const asked: string[] = [];
+    const arrived: string[] = [];
+    store.get = async (name) => {
+      if (!name.startsWith('packs/')) return get(name);
+      asked.push(name);
+      if (asked.length % 3 === 1) await new Promise((r) => setTimeout(r, 60));
+      const bytes = await get(name);
+      arrived.push(name);
+      return bytes;
+    };
+    const out = tmp('out');
+    await restore(repo, res.snapshotId, out, restoreOpts);
+    assertSameTree(src, join(out, src.slice(src.lastIndexOf('/') + 1)));
+    assert.ok(asked.length > 8, `${asked.length} packs read`);
+    assert.notDeepEqual(arrived, asked, 'some pack arrived before one asked for earlier');
   });
 
   it('gives equal content different chunk ids in two repositories', async () => {

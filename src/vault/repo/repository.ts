@@ -5,6 +5,7 @@ import { brotliDecompress, inflateRaw } from 'node:zlib';
 import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
 import { shardThread } from '../erasure/shard-thread.js';
 import type { BlobStore } from './blob-store.js';
+import { ChunkOpenThread, type ChunkLoan } from './chunk-open-thread.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
 import {
   assemblePack, chunkIdOf, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
@@ -405,10 +406,35 @@ interface OpenPack {
   readonly careful: boolean;
 }
 
+/** A pack handed to the chunk-opening thread. */
+interface LentPack {
+  readonly no: number;
+  readonly opener: ChunkOpenThread;
+  /** Its length, once it is there. */
+  readonly ready: Promise<number>;
+  /** Opens asked for and not answered: the pack stays on the thread until they are. */
+  pending: number;
+  evicted: boolean;
+}
+
+/** Packs the chunk-opening threads hold at once (besides those with opens under way). */
+const LENT_PACKS = 4;
+
+/**
+ * Chunk-opening threads of a restore. Each pack goes to one of them in turn, so while the
+ * files of one pack are written the next pack is already being opened on the other.
+ */
+const OPEN_THREADS = 2;
+
 export class ChunkReader {
   private readonly cache = new Map<string, Promise<OpenPack>>();
   private readonly cacheSize = 4;
   private readonly carefulLoads = new WeakSet<Promise<OpenPack>>();
+  private openers: ChunkOpenThread[] = [];
+  private readonly lent = new Map<string, LentPack>();
+  private nextPack = 1;
+  /** Settles once the last open asked for has been sent to the thread. */
+  private posted: Promise<void> = Promise.resolve();
 
   constructor(private readonly repo: Repository, private readonly unwrap: UnwrapDataKey) {}
 
@@ -441,6 +467,82 @@ export class ChunkReader {
     if (raw.length !== loc.rawLength) throw new InputError('VAULT_CHUNK_LENGTH', `chunk ${idHex} is ${raw.length} bytes, index says ${loc.rawLength}`, where);
     if (!constantTimeEqual(await this.repo.chunkIdOffThread(raw), entry.chunkId)) throw new InputError('VAULT_CHUNK_ID', `chunk ${idHex} does not hash to its id`, where);
     return raw;
+  }
+
+  /**
+   * As `read`, but opened on a thread of its own into shared memory (chunk-open-thread.ts),
+   * for a restore, which writes each chunk once: `release` the loan once it is written. A
+   * chunk that fails a check there is read again by `read`, which retries with every check
+   * of the store (bad shards skipped) and raises the error if it still fails.
+   */
+  async loan(idHex: string): Promise<ChunkLoan> {
+    const loc = this.repo.index.get(idHex);
+    if (!loc) throw new NotFoundError('VAULT_CHUNK_MISSING', `chunk ${idHex} is in no index`);
+    const lent = this.lentPack(loc.packId);
+    lent.pending++;
+    try {
+      // Opens reach the thread in the order asked, whichever pack arrives first: the ring
+      // gives room back in that order, so a later chunk must never take room before an
+      // earlier one (it would wait for room only the earlier one's write frees).
+      const posted = this.posted
+        .then(() => lent.ready)
+        .then((length) => {
+          const where = `${packBlobName(loc.packId)} @${loc.offset}`;
+          if (loc.offset + loc.storedLength + 16 > length) throw new InputError('VAULT_TRUNCATED', 'chunk record runs past the end of the pack', where);
+          return { reply: lent.opener.open(lent.no, { chunkId: Buffer.from(idHex, 'hex'), ...loc }, where) };
+        });
+      this.posted = posted.then(
+        () => undefined,
+        () => undefined,
+      );
+      return await (await posted).reply;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { bytes: await this.read(idHex), release: () => undefined };
+    } finally {
+      if (--lent.pending === 0 && lent.evicted) lent.opener.dropPack(lent.no);
+    }
+  }
+
+  /** Ends the chunk-opening threads, if `loan` started them. */
+  async close(): Promise<void> {
+    const openers = this.openers;
+    this.openers = [];
+    this.lent.clear();
+    await Promise.all(openers.map((o) => o.close()));
+  }
+
+  private lentPack(packId: string): LentPack {
+    const hit = this.lent.get(packId);
+    if (hit !== undefined) {
+      this.lent.delete(packId);
+      this.lent.set(packId, hit);
+      return hit;
+    }
+    const no = this.nextPack++;
+    const turn = no % OPEN_THREADS;
+    const opener = (this.openers[turn] ??= new ChunkOpenThread(this.repo.keys.idKey, this.repo.config.chunker.max));
+    const ready = this.load(packId, false).then((p) => {
+      opener.sendPack(no, p.pieces, p.dataKey, p.bodyOffset);
+      return p.length;
+    });
+    const lent: LentPack = { no, opener, ready, pending: 0, evicted: false };
+    this.lent.set(packId, lent);
+    ready.catch(() => {
+      if (this.lent.get(packId) === lent) this.lent.delete(packId);
+    });
+    while (this.lent.size > LENT_PACKS) {
+      const [oldestId, oldest] = this.lent.entries().next().value as [string, LentPack];
+      this.lent.delete(oldestId);
+      oldest.evicted = true;
+      oldest.ready.then(
+        () => {
+          if (oldest.pending === 0) oldest.opener.dropPack(oldest.no);
+        },
+        () => undefined,
+      );
+    }
+    return lent;
   }
 
   /** Starts fetching a pack so it is ready when read() needs it. */

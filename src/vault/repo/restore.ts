@@ -1,6 +1,7 @@
 import { chmod, lstat, mkdir, open, readdir, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InputError } from '../../core/index.js';
+import type { ChunkLoan } from './chunk-open-thread.js';
 import type { ChunkReader, Repository, UnwrapDataKey } from './repository.js';
 import { parseTreeLine, readSnapshot, safePathParts, type TreeEntry, type VerifySnapshotSignature } from './snapshot.js';
 
@@ -44,7 +45,9 @@ const SHARED_BUDGET = 128 * 1024 * 1024;
 /**
  * Chunks opened once for all their uses in a restore: the plaintext stays (within
  * SHARED_BUDGET) until its last use, and a read of a chunk already being opened waits for
- * that one instead of opening it again.
+ * that one instead of opening it again. A chunk with one use stays a loan from the opening
+ * thread's ring; one kept for later uses is copied out of it at once, so the ring never
+ * waits on a chunk held for a file far ahead.
  */
 export class SharedChunks {
   private readonly open = new Map<string, Promise<Buffer>>();
@@ -53,37 +56,40 @@ export class SharedChunks {
   private held = 0;
 
   constructor(
-    private readonly reader: Pick<ChunkReader, 'read'>,
+    private readonly reader: Pick<ChunkReader, 'loan'>,
     /** Uses left per chunk id. */
     private readonly uses: Map<string, number>,
   ) {}
 
-  read(id: string): Promise<Buffer> {
+  read(id: string): Promise<ChunkLoan> {
     const left = (this.uses.get(id) ?? 1) - 1;
     if (left > 0) this.uses.set(id, left);
     else this.uses.delete(id);
     const shared = this.open.get(id);
     if (shared !== undefined) {
       if (left <= 0) this.drop(id);
-      return shared;
+      return shared.then(owned);
     }
-    const p = this.reader.read(id);
-    if (left > 0) {
-      this.open.set(id, p);
-      p.then(
-        (b) => {
-          if (this.open.get(id) !== p) return; // its last use came first
-          if (this.held + b.length > SHARED_BUDGET) {
-            this.open.delete(id); // over budget: later uses open it again
-            return;
-          }
-          this.held += b.length;
-          this.sizes.set(id, b.length);
-        },
-        () => this.open.delete(id),
-      );
-    }
-    return p;
+    if (left <= 0) return this.reader.loan(id);
+    const p = this.reader.loan(id).then((l) => {
+      const b = Buffer.from(l.bytes);
+      l.release();
+      return b;
+    });
+    this.open.set(id, p);
+    p.then(
+      (b) => {
+        if (this.open.get(id) !== p) return; // its last use came first
+        if (this.held + b.length > SHARED_BUDGET) {
+          this.open.delete(id); // over budget: later uses open it again
+          return;
+        }
+        this.held += b.length;
+        this.sizes.set(id, b.length);
+      },
+      () => this.open.delete(id),
+    );
+    return p.then(owned);
   }
 
   private drop(id: string): void {
@@ -93,6 +99,11 @@ export class SharedChunks {
     this.held -= n;
     this.sizes.delete(id);
   }
+}
+
+/** A chunk copied out of the ring: nothing to give back. */
+function owned(bytes: Buffer): ChunkLoan {
+  return { bytes, release: () => undefined };
 }
 
 /** Chunk reads kept in flight ahead of the writes: decrypting, inflating and hashing overlap. */
@@ -125,11 +136,15 @@ export async function restore(repo: Repository, snapshotId: string, targetDir: s
   const links: { path: string; target: string; mtimeMs: number }[] = [];
   let files = 0;
   let bytes = 0;
-  await writeFiles(reader, placeEntries(readTree(packs, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
-    bytes += written;
-    files++;
-    opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
-  });
+  try {
+    await writeFiles(reader, placeEntries(readTree(packs, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
+      bytes += written;
+      files++;
+      opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
+    });
+  } finally {
+    await packs.close();
+  }
   for (const l of links) {
     await symlink(l.target, l.path);
   }
@@ -194,14 +209,14 @@ async function* placeEntries(
 interface PendingChunk {
   readonly job: FileJob;
   readonly index: number;
-  readonly data: Promise<Buffer> | null;
+  readonly data: Promise<ChunkLoan> | null;
 }
 
 /**
  * Writes the files in tree order while up to READ_AHEAD chunk reads, across file
  * boundaries, run ahead of the writes.
  */
-async function writeFiles(reader: Pick<ChunkReader, 'read'>, jobs: AsyncIterable<FileJob>, onFile: (job: FileJob, written: number) => void): Promise<void> {
+async function writeFiles(reader: Pick<SharedChunks, 'read'>, jobs: AsyncIterable<FileJob>, onFile: (job: FileJob, written: number) => void): Promise<void> {
   const it = jobs[Symbol.asyncIterator]();
   const ahead: PendingChunk[] = [];
   let current: FileJob | null = null;
@@ -211,7 +226,9 @@ async function writeFiles(reader: Pick<ChunkReader, 'read'>, jobs: AsyncIterable
     while (ahead.length < READ_AHEAD) {
       if (current !== null && nextChunk < current.entry.chunks.length) {
         const data = reader.read(current.entry.chunks[nextChunk]!);
-        data.catch(() => undefined); // seen when its turn comes; not unhandled if a write fails first
+        // Seen when its turn comes; not unhandled if a write fails first. A loan never
+        // written (the restore failed) is given back when the reader closes.
+        data.catch(() => undefined);
         ahead.push({ job: current, index: nextChunk++, data });
         continue;
       }
@@ -249,8 +266,9 @@ async function writeFiles(reader: Pick<ChunkReader, 'read'>, jobs: AsyncIterable
         written = 0;
       }
       if (data !== null) {
-        const chunk = await data;
+        const { bytes: chunk, release } = await data;
         const w = fh!.write(chunk, 0, chunk.length, written);
+        w.then(release, release); // its room in the ring comes back once written
         w.catch(() => undefined); // awaited with the file's close below
         writes.push(w);
         written += chunk.length;

@@ -31,6 +31,11 @@ export function zstdCompress(raw: Uint8Array, keepBelow = 1): Buffer | null {
  */
 export function zstdDecompress(stored: Uint8Array, rawLength: number): Buffer {
   const out = Buffer.allocUnsafe(rawLength);
-  const n = dctx.decompress(out, stored);
+  const n = zstdDecompressInto(stored, out);
   return n === rawLength ? out : out.subarray(0, n);
+}
+
+/** As `zstdDecompress`, into `out` (its length is the bound); the bytes written. */
+export function zstdDecompressInto(stored: Uint8Array, out: Uint8Array): number {
+  return dctx.decompress(out, stored);
 }
