@@ -113,6 +113,9 @@ export class ChunkOpenThread {
     Atomics.store(this.control, CLOSED, 1);
     this.reader.wake();
     this.failed ??= new Error('chunk-opening thread closed');
+    // Held until it has exited: an unref'd worker's exit may never come back to a loop
+    // with nothing else to do, and the restore awaiting it would never settle.
+    this.worker.ref();
     await this.worker.terminate();
   }
 
