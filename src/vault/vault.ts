@@ -47,8 +47,10 @@ import {
   readTree,
   restore,
   retain,
+  startChunkOpeners,
   verifyRepo,
   type BackupProgress,
+  type ChunkOpenThread,
   type BlobStore,
   type LoadedSnapshot,
   type PruneResult,
@@ -511,6 +513,25 @@ export interface RestoreChecks {
 /** Restores a snapshot (or `latest`) with the key a quorum of custodians rebuilds. */
 export async function restoreVault(vaultPath: string, snapshot: string, to: string, identityPaths: readonly string[], open?: SiteOpener, checks: RestoreChecks = {}): Promise<VaultRestoreResult> {
   const started = performance.now();
+  // The chunk-opening threads boot while the custodians' key is recovered.
+  const openers = startChunkOpeners();
+  try {
+    return await restoreOpened(vaultPath, snapshot, to, identityPaths, openers, started, open, checks);
+  } finally {
+    await Promise.all(openers.map((o) => o.close()));
+  }
+}
+
+async function restoreOpened(
+  vaultPath: string,
+  snapshot: string,
+  to: string,
+  identityPaths: readonly string[],
+  openers: readonly ChunkOpenThread[],
+  started: number,
+  open: SiteOpener | undefined,
+  checks: RestoreChecks,
+): Promise<VaultRestoreResult> {
   return withVault(vaultPath, open, async ({ file, store }) => {
     const { identity, problems } = await recoverKey(file, identityPaths);
     const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
@@ -523,7 +544,7 @@ export async function restoreVault(vaultPath: string, snapshot: string, to: stri
     const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
     if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
     const repo = await Repository.open(store, { unwrapDataKey });
-    const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature });
+    const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature, openers });
     return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
   });
 }

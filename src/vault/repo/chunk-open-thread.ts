@@ -12,7 +12,15 @@ export interface OpenPackMessage {
   readonly bodyOffset: number;
 }
 
+/** The first message: the key chunk ids are checked with, and the ring to open into. */
+export interface BeginMessage {
+  readonly kind: 'begin';
+  readonly idKey: Uint8Array;
+  readonly ring: RingShare;
+}
+
 export type OpenRequest =
+  | BeginMessage
   | OpenPackMessage
   | { readonly kind: 'drop'; readonly pack: number }
   | { readonly kind: 'open'; readonly id: number; readonly pack: number; readonly entry: PackEntry; readonly where: string };
@@ -54,18 +62,20 @@ export const CLOSED = 0;
  */
 export class ChunkOpenThread {
   private readonly worker: Worker;
-  private readonly ring: RingShare;
-  private readonly reader: RingReader;
+  private reader: RingReader | null = null;
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
   private readonly waiting = new Map<number, { resolve: (l: ChunkLoan) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private failed: Error | null = null;
+  private closing: Promise<void> | null = null;
 
-  constructor(idKey: Uint8Array, maxChunk: number) {
-    this.ring = newRing(ringSize(maxChunk));
-    this.reader = new RingReader(this.ring);
+  /**
+   * Starts the thread; `begin` gives it its key. A thread takes 0.1–0.2 s to boot, so a
+   * restore starts its threads first and recovers the custodians' key meanwhile.
+   */
+  constructor() {
     const { url, data } = workerEntry(import.meta.url, './chunk-open-worker');
-    this.worker = new Worker(url, { workerData: { ...data, idKey, ring: this.ring, control: this.control } });
+    this.worker = new Worker(url, { workerData: { ...data, control: this.control } });
     this.worker.unref();
     this.worker.on('message', (m: OpenReply) => this.settle(m));
     const died = (err: Error): void => {
@@ -75,6 +85,20 @@ export class ChunkOpenThread {
     };
     this.worker.on('error', died);
     this.worker.on('exit', (code) => died(new Error(`chunk-opening thread exited (${code})`)));
+  }
+
+  /** Whether `begin` was called. */
+  get begun(): boolean {
+    return this.reader !== null;
+  }
+
+  /** Gives the thread the repository's chunk-id key and a ring sized for its largest chunk. */
+  begin(idKey: Uint8Array, maxChunk: number): void {
+    if (this.reader !== null) throw new Error('chunk-opening thread already begun');
+    const ring = newRing(ringSize(maxChunk));
+    this.reader = new RingReader(ring);
+    const m: OpenRequest = { kind: 'begin', idKey, ring };
+    this.worker.postMessage(m);
   }
 
   /** Hands a pack over: its pieces' memory moves to the thread (unusable here after). */
@@ -109,9 +133,14 @@ export class ChunkOpenThread {
   }
 
   /** Ends the thread; chunks still lent stay readable until released, others are refused. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.end();
+    return this.closing;
+  }
+
+  private async end(): Promise<void> {
     Atomics.store(this.control, CLOSED, 1);
-    this.reader.wake();
+    this.reader?.wake();
     this.failed ??= new Error('chunk-opening thread closed');
     // Held until it has exited: an unref'd worker's exit may never come back to a loop
     // with nothing else to do, and the restore awaiting it would never settle.
@@ -125,11 +154,22 @@ export class ChunkOpenThread {
     if (this.waiting.size === 0) this.worker.unref();
     if (w === undefined) return;
     if (m.ok) {
-      const { bytes, release } = this.reader.take(m.at, m.length, m.charge);
+      const { bytes, release } = this.reader!.take(m.at, m.length, m.charge);
       w.resolve({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), release });
     } else {
-      if (m.room) this.reader.take(m.room.at, 0, m.room.charge).release();
+      if (m.room) this.reader!.take(m.room.at, 0, m.room.charge).release();
       w.reject(m.code === '' ? new Error(m.message) : new InputError(m.code, m.message, m.where));
     }
   }
+}
+
+/**
+ * Chunk-opening threads of a restore. Each pack goes to one of them in turn, so while the
+ * files of one pack are written the next pack is already being opened on the other.
+ */
+export const OPEN_THREADS = 2;
+
+/** Threads for one restore, started before its keys are known (see the constructor). */
+export function startChunkOpeners(): ChunkOpenThread[] {
+  return Array.from({ length: OPEN_THREADS }, () => new ChunkOpenThread());
 }

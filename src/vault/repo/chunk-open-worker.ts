@@ -4,13 +4,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { brotliDecompressSync, inflateRawSync } from 'node:zlib';
 import { InputError, errorMessage } from '../../core/index.js';
 import { CLOSED, type OpenReply, type OpenRequest } from './chunk-open-thread.js';
-import { RingWriter, type RingShare } from './chunk-ring.js';
+import { RingWriter } from './chunk-ring.js';
 import { openChunk, piecesRange, type PackEntry } from './format.js';
 import { zstdDecompressInto } from './zstd.js';
 
 const port = parentPort!;
-const { idKey, ring: share, control } = workerData as { idKey: Uint8Array; ring: RingShare; control: Int32Array };
-const ring = new RingWriter(share);
+const { control } = workerData as { control: Int32Array };
+/** Set by the first message. */
+let idKey: Uint8Array = new Uint8Array(0);
+let ring: RingWriter | null = null;
 const closed = (): boolean => Atomics.load(control, CLOSED) === 1;
 const packs = new Map<number, { pieces: readonly Uint8Array[]; dataKey: Uint8Array; bodyOffset: number }>();
 
@@ -40,6 +42,7 @@ function open(pack: number, entry: PackEntry, where: string): { at: number; leng
     inflated = stored;
   }
   if (inflated !== null && inflated.length !== entry.rawLength) throw lengthError(idHex, inflated.length, entry, where);
+  if (ring === null) throw new Error('the chunk-opening thread was not begun');
   const room = ring.claim(entry.rawLength, closed);
   if (room === null) throw new Error('the restore ended');
   try {
@@ -70,6 +73,11 @@ function lengthError(idHex: string, n: number, entry: PackEntry, where: string):
 }
 
 port.on('message', (m: OpenRequest) => {
+  if (m.kind === 'begin') {
+    idKey = m.idKey;
+    ring = new RingWriter(m.ring);
+    return;
+  }
   if (m.kind === 'pack') {
     packs.set(m.pack, { pieces: m.pieces, dataKey: m.dataKey, bodyOffset: m.bodyOffset });
     return;

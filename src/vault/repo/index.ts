@@ -12,6 +12,8 @@ export type { BackupOptions, BackupProgress, BackupResult, StreamSource } from '
 export { backup } from './backup.js';
 export type { RestoreOptions, RestoreResult } from './restore.js';
 export { restore, readTree } from './restore.js';
+export type { ChunkOpenThread } from './chunk-open-thread.js';
+export { startChunkOpeners } from './chunk-open-thread.js';
 export type { VerifyLevel, VerifyOptions, VerifyReport } from './verify.js';
 export { verifyRepo } from './verify.js';
 export type { X25519Recipient } from './x25519-recipient.js';

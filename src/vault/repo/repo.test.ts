@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { InputError } from '../../core/index.js';
 import { LocalDirBlobStore } from './blob-store.js';
 import { backup } from './backup.js';
+import { startChunkOpeners } from './chunk-open-thread.js';
 import { ChunkSplitter, FastCdc, gearTable } from './chunker.js';
 import { packBlobName } from './format.js';
 import { compressChunk, initRepository, PackWriter, Repository } from './repository.js';
@@ -259,6 +260,26 @@ describe('backup and restore', () => {
     assertSameTree(src, join(out, src.slice(src.lastIndexOf('/') + 1)));
     assert.ok(asked.length > 8, `${asked.length} packs read`);
     assert.notDeepEqual(arrived, asked, 'some pack arrived before one asked for earlier');
+  });
+
+  it('opens chunks on threads started ahead of the keys, and closes them whether the restore succeeds or fails', async () => {
+    const { repo, backupOpts, restoreOpts } = await newRepo();
+    const src = sourceTree();
+    const res = await backup(repo, [src], backupOpts);
+    const closed = async (o: ReturnType<typeof startChunkOpeners>[number]): Promise<boolean> =>
+      o.open(1, { chunkId: Buffer.alloc(32), offset: 0, storedLength: 1, rawLength: 1, compression: 'none' } as never, 'test').then(
+        () => false,
+        (err: unknown) => /closed/.test(String(err)),
+      );
+    const used = startChunkOpeners();
+    const out = tmp('out');
+    await restore(repo, res.snapshotId, out, { ...restoreOpts, openers: used });
+    assertSameTree(src, join(out, src.slice(src.lastIndexOf('/') + 1)));
+    assert.ok(used.every((o) => o.begun), 'the threads given were the ones used');
+    assert.deepEqual(await Promise.all(used.map(closed)), [true, true]);
+    const unused = startChunkOpeners();
+    await assert.rejects(restore(repo, 'f'.repeat(64), tmp('out'), { ...restoreOpts, openers: unused }));
+    assert.deepEqual(await Promise.all(unused.map(closed)), [true, true]);
   });
 
   it('gives equal content different chunk ids in two repositories', async () => {

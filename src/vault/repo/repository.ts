@@ -5,7 +5,7 @@ import { brotliDecompress, inflateRaw } from 'node:zlib';
 import { ConflictError, InputError, NotFoundError } from '../../core/index.js';
 import { shardThread } from '../erasure/shard-thread.js';
 import type { BlobStore } from './blob-store.js';
-import { ChunkOpenThread, type ChunkLoan } from './chunk-open-thread.js';
+import { ChunkOpenThread, OPEN_THREADS, type ChunkLoan } from './chunk-open-thread.js';
 import { DEFAULT_CHUNKER, FastCdc, checkChunkerParams, type ChunkerParams } from './chunker.js';
 import {
   assemblePack, chunkIdOf, constantTimeEqual, decodeIndex, deriveSubkeys, encodeIndex,
@@ -233,10 +233,10 @@ export class Repository {
   }
 
   /** A reader of chunks that keeps a few decrypted-key packs in memory. Needs unwrapDataKey. */
-  chunkReader(unwrap?: UnwrapDataKey): ChunkReader {
+  chunkReader(unwrap?: UnwrapDataKey, openers?: readonly ChunkOpenThread[]): ChunkReader {
     const u = unwrap ?? this.opts.unwrapDataKey;
     if (!u) throw new InputError('VAULT_NO_UNWRAP', 'reading chunks needs unwrapDataKey (the custodians\' key)');
-    return new ChunkReader(this, u);
+    return new ChunkReader(this, u, openers);
   }
 }
 
@@ -420,23 +420,20 @@ interface LentPack {
 /** Packs the chunk-opening threads hold at once (besides those with opens under way). */
 const LENT_PACKS = 4;
 
-/**
- * Chunk-opening threads of a restore. Each pack goes to one of them in turn, so while the
- * files of one pack are written the next pack is already being opened on the other.
- */
-const OPEN_THREADS = 2;
-
 export class ChunkReader {
   private readonly cache = new Map<string, Promise<OpenPack>>();
   private readonly cacheSize = 4;
   private readonly carefulLoads = new WeakSet<Promise<OpenPack>>();
-  private openers: ChunkOpenThread[] = [];
+  private openers: ChunkOpenThread[];
   private readonly lent = new Map<string, LentPack>();
   private nextPack = 1;
   /** Settles once the last open asked for has been sent to the thread. */
   private posted: Promise<void> = Promise.resolve();
 
-  constructor(private readonly repo: Repository, private readonly unwrap: UnwrapDataKey) {}
+  /** `openers`: chunk-opening threads started ahead (`startChunkOpeners`); the reader closes them. */
+  constructor(private readonly repo: Repository, private readonly unwrap: UnwrapDataKey, openers: readonly ChunkOpenThread[] = []) {
+    this.openers = [...openers];
+  }
 
   /**
    * The chunk's plaintext, after checking that it authenticates and hashes to its id.
@@ -504,7 +501,7 @@ export class ChunkReader {
     }
   }
 
-  /** Ends the chunk-opening threads, if `loan` started them. */
+  /** Ends the chunk-opening threads (given, or started by `loan`). */
   async close(): Promise<void> {
     const openers = this.openers;
     this.openers = [];
@@ -521,7 +518,8 @@ export class ChunkReader {
     }
     const no = this.nextPack++;
     const turn = no % OPEN_THREADS;
-    const opener = (this.openers[turn] ??= new ChunkOpenThread(this.repo.keys.idKey, this.repo.config.chunker.max));
+    const opener = (this.openers[turn] ??= new ChunkOpenThread());
+    if (!opener.begun) opener.begin(this.repo.keys.idKey, this.repo.config.chunker.max);
     const ready = this.load(packId, false).then((p) => {
       opener.sendPack(no, p.pieces, p.dataKey, p.bodyOffset);
       return p.length;

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, open, readdir, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InputError } from '../../core/index.js';
-import type { ChunkLoan } from './chunk-open-thread.js';
+import type { ChunkLoan, ChunkOpenThread } from './chunk-open-thread.js';
 import type { ChunkReader, Repository, UnwrapDataKey } from './repository.js';
 import { parseTreeLine, readSnapshot, safePathParts, type TreeEntry, type VerifySnapshotSignature } from './snapshot.js';
 
@@ -10,6 +10,8 @@ export interface RestoreOptions {
   /** Required: a restore never trusts an unsigned or altered snapshot. */
   readonly verifySignature: VerifySnapshotSignature;
   readonly onProgress?: (p: { files: number; bytes: number; currentPath: string }) => void;
+  /** Chunk-opening threads started ahead (`startChunkOpeners`); the restore closes them. */
+  readonly openers?: readonly ChunkOpenThread[];
 }
 
 export interface RestoreResult {
@@ -122,9 +124,17 @@ interface FileJob {
  * and times are applied last (deepest first), so a read-only folder still gets its children.
  */
 export async function restore(repo: Repository, snapshotId: string, targetDir: string, opts: RestoreOptions): Promise<RestoreResult> {
+  const packs = repo.chunkReader(opts.unwrapDataKey, opts.openers);
+  try {
+    return await restoreWith(packs, repo, snapshotId, targetDir, opts);
+  } finally {
+    await packs.close();
+  }
+}
+
+async function restoreWith(packs: ChunkReader, repo: Repository, snapshotId: string, targetDir: string, opts: RestoreOptions): Promise<RestoreResult> {
   const { record } = await readSnapshot(repo.store, snapshotId, repo.config.repoId, opts.verifySignature);
   await prepareTarget(targetDir);
-  const packs = repo.chunkReader(opts.unwrapDataKey);
   // A chunk that several files hold (copies, near-identical dumps) is opened once and written
   // to each of them, as restic's restorer does: count the uses first (the tree is small).
   const uses = new Map<string, number>();
@@ -136,15 +146,12 @@ export async function restore(repo: Repository, snapshotId: string, targetDir: s
   const links: { path: string; target: string; mtimeMs: number }[] = [];
   let files = 0;
   let bytes = 0;
-  try {
-    await writeFiles(reader, placeEntries(readTree(packs, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
-      bytes += written;
-      files++;
-      opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
-    });
-  } finally {
-    await packs.close();
-  }
+  await writeFiles(reader, placeEntries(readTree(packs, record.tree), snapshotId, targetDir, dirs, links), (job, written) => {
+    bytes += written;
+    files++;
+    opts.onProgress?.({ files, bytes, currentPath: job.entry.path });
+  });
+  await packs.close();
   for (const l of links) {
     await symlink(l.target, l.path);
   }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import ssh2 from 'ssh2';
 import type { Client, FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import { errorMessage } from '../../core/index.js';
 import { checkBlobName } from '../repo/index.js';
@@ -465,7 +464,8 @@ export class SftpSite implements Site {
   }
 
   private async connect(what: string): Promise<SftpConnection> {
-    const privateKey = await this.loadPrivateKey(what);
+    const ssh2 = await loadSsh2();
+    const privateKey = await this.loadPrivateKey(ssh2, what);
     const knownHosts = await this.loadKnownHosts(what);
     const ms = this.opts.connectTimeoutMs ?? 10_000;
     const conn = await new Promise<SftpConnection>((resolve, reject) => {
@@ -547,7 +547,7 @@ export class SftpSite implements Site {
     return this.error(SITE_ERRORS.unreachable, `${what}: cannot reach ${hostPort}: ${err.message}`);
   }
 
-  private async loadPrivateKey(what: string): Promise<Buffer> {
+  private async loadPrivateKey(ssh2: Ssh2, what: string): Promise<Buffer> {
     const path = this.opts.privateKeyPath;
     let key: Buffer;
     try {
@@ -603,4 +603,11 @@ async function settleAll(work: Promise<void>[]): Promise<void> {
 function statusOf(err: unknown): number | undefined {
   const cause = err instanceof SiteError ? (err.cause as { code?: unknown } | undefined) : undefined;
   return typeof cause?.code === 'number' ? cause.code : undefined;
+}
+
+type Ssh2 = typeof import('ssh2');
+
+/** ssh2 and its crypto take ~50 ms to load: only a vault with an SFTP site pays for it. */
+async function loadSsh2(): Promise<Ssh2> {
+  return (await import('ssh2')).default;
 }
