@@ -1,14 +1,16 @@
 /**
- * A chunk thread's chunks on their way to the backup: a ring of shared memory the thread
- * writes each chunk into and the backup reads it from in place, giving the room back once
- * the chunk is sealed in a pack (or found stored already).
+ * Chunks on their way from a thread to the main thread: a ring of shared memory the thread
+ * writes each chunk into and the main thread reads it from in place, giving the room back
+ * once done with it. A backup's chunk thread cuts chunks into one (room back once the chunk
+ * is sealed in a pack, or found stored already); a restore's chunk-opening thread opens
+ * chunks into one (room back once the chunk is written to its file).
  *
  * Why not a fresh ArrayBuffer per chunk, moved to the main thread: about a megabyte of
  * memory outside the JS heap per chunk made V8 collect for "external memory pressure" a few
  * hundred times per thread and backup (half a CPU-second per chunk thread measured, plus the
  * main thread's share), and such buffers linger until a collection frees them.
  *
- * One writer (the chunk thread), one reader (the backup). The writer claims room in order;
+ * One writer (the thread), one reader (the main thread). The writer claims room in order;
  * the reader may finish chunks in any order, and room comes back in claim order, so the
  * free space is always the one stretch after the writer's position.
  */
@@ -81,7 +83,7 @@ export class RingWriter {
   }
 }
 
-/** The backup's end: views of the chunks, and their room given back in claim order. */
+/** The main thread's end: views of the chunks, and their room given back in claim order. */
 export class RingReader {
   private readonly control: Int32Array;
   /** Claims not yet given back, oldest first; `done` once their chunk was released. */
