@@ -50,7 +50,6 @@ import {
   startChunkOpeners,
   verifyRepo,
   type BackupProgress,
-  type ChunkOpenThread,
   type BlobStore,
   type LoadedSnapshot,
   type PruneResult,
@@ -516,37 +515,24 @@ export async function restoreVault(vaultPath: string, snapshot: string, to: stri
   // The chunk-opening threads boot while the custodians' key is recovered.
   const openers = startChunkOpeners();
   try {
-    return await restoreOpened(vaultPath, snapshot, to, identityPaths, openers, started, open, checks);
+    return await withVault(vaultPath, open, async ({ file, store }) => {
+      const { identity, problems } = await recoverKey(file, identityPaths);
+      const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
+      const chain = await signatureChain(store, file.signing);
+      if (checks.trustedHead !== undefined) {
+        // Before choosing `latest`: with the newest snapshots deleted, `latest` is an older one.
+        verifySnapshotChain(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
+      }
+      const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
+      const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
+      if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
+      const repo = await Repository.open(store, { unwrapDataKey });
+      const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature, openers });
+      return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
+    });
   } finally {
     await Promise.all(openers.map((o) => o.close()));
   }
-}
-
-async function restoreOpened(
-  vaultPath: string,
-  snapshot: string,
-  to: string,
-  identityPaths: readonly string[],
-  openers: readonly ChunkOpenThread[],
-  started: number,
-  open: SiteOpener | undefined,
-  checks: RestoreChecks,
-): Promise<VaultRestoreResult> {
-  return withVault(vaultPath, open, async ({ file, store }) => {
-    const { identity, problems } = await recoverKey(file, identityPaths);
-    const unwrapDataKey = dataKeyUnwrapper(identity, file.vaultId);
-    const chain = await signatureChain(store, file.signing);
-    if (checks.trustedHead !== undefined) {
-      // Before choosing `latest`: with the newest snapshots deleted, `latest` is an older one.
-      verifySnapshotChain(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
-    }
-    const verifySignature = snapshotVerifier(file.signing, chain, { authorityKey: vaultAuthorityKey(identity), trustedHead: checks.trustedHead });
-    const id = snapshot === 'latest' ? (await snapshotsIn(file, store)).at(-1)?.id : snapshot;
-    if (!id) throw new InputError('VAULT_NO_SNAPSHOT', 'the vault has no snapshot yet', vaultPath);
-    const repo = await Repository.open(store, { unwrapDataKey });
-    const r = await restore(repo, id, resolve(to), { unwrapDataKey, verifySignature, openers });
-    return { snapshotId: id, files: r.files, bytes: r.bytes, seconds: (performance.now() - started) / 1000, keyProblems: problems };
-  });
 }
 
 /**
